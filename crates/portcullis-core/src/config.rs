@@ -1,0 +1,672 @@
+//! The tenant's configuration: a TOML file whose objects and field names are Auth0's
+//! (`clients`, `client_grants`, `resource_servers`, `connections[].options`), overlaid from the
+//! environment, then validated into the runtime [`Config`] that is passed down.
+//!
+//! The file model ([`FileConfig`]) is read with `deny_unknown_fields` so that a typo stops the
+//! server at start with the key named; the runtime model ([`Config`]) holds only checked values.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::password::policy::PolicyLevel;
+use crate::secret::SecretDigest;
+
+/// Prefix of environment variables overriding file keys; `__` separates nesting levels,
+/// e.g. `PORTCULLIS_TENANT__DEFAULT_DIRECTORY`.
+pub const ENV_PREFIX: &str = "PORTCULLIS_";
+
+/// Auth0's grant type names.
+pub mod grant {
+    pub const PASSWORD: &str = "password";
+    pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
+    pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+    pub const AUTHORIZATION_CODE: &str = "authorization_code";
+    pub const REFRESH_TOKEN: &str = "refresh_token";
+    pub const IMPLICIT: &str = "implicit";
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub database_url: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub tls: Option<FileTls>,
+    #[serde(default)]
+    pub tenant: FileTenant,
+    #[serde(default)]
+    pub clients: Vec<FileClient>,
+    #[serde(default)]
+    pub client_grants: Vec<FileClientGrant>,
+    #[serde(default)]
+    pub resource_servers: Vec<FileResourceServer>,
+    #[serde(default)]
+    pub connections: Vec<FileConnection>,
+}
+
+/// `tls = "self-signed"` or `tls = { cert = "…", key = "…" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FileTls {
+    Mode(String),
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTenant {
+    #[serde(default)]
+    pub default_directory: Option<String>,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub default_audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileClient {
+    pub name: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub app_type: Option<String>,
+    #[serde(default)]
+    pub callbacks: Vec<String>,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub web_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed_logout_urls: Vec<String>,
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    pub jwt_configuration: Option<FileJwtConfiguration>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileJwtConfiguration {
+    #[serde(default)]
+    pub lifetime_in_seconds: Option<u64>,
+    #[serde(default)]
+    pub alg: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileClientGrant {
+    pub client_id: String,
+    pub audience: String,
+    #[serde(default)]
+    pub scope: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileResourceServer {
+    pub identifier: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub token_lifetime: Option<u64>,
+    #[serde(default)]
+    pub scopes: Vec<FileResourceServerScope>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileResourceServerScope {
+    pub value: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConnection {
+    pub name: String,
+    #[serde(default)]
+    pub strategy: Option<String>,
+    #[serde(default)]
+    pub enabled_clients: Option<Vec<String>>,
+    #[serde(default)]
+    pub options: FileConnectionOptions,
+}
+
+/// `connections[].options`, Auth0's names (mixed camelCase and snake_case, as Auth0 has them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConnectionOptions {
+    #[serde(default, rename = "passwordPolicy")]
+    pub password_policy: Option<String>,
+    #[serde(default)]
+    pub password_complexity_options: Option<FilePasswordComplexity>,
+    #[serde(default)]
+    pub brute_force_protection: Option<bool>,
+    #[serde(default)]
+    pub requires_username: Option<bool>,
+    #[serde(default)]
+    pub disable_signup: Option<bool>,
+    #[serde(default)]
+    pub validation: Option<FileValidation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePasswordComplexity {
+    pub min_length: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileValidation {
+    #[serde(default)]
+    pub username: Option<FileUsernameValidation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileUsernameValidation {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// A configuration that cannot be used, with the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Read(String),
+    #[error("invalid value for `{key}`: {problem}")]
+    Invalid { key: String, problem: String },
+}
+
+fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
+
+impl FileConfig {
+    /// Reads the TOML file at `path` and overlays `PORTCULLIS_*` environment variables.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        if !path.exists() {
+            return Err(ConfigError::Read(format!(
+                "configuration file {} does not exist",
+                path.display()
+            )));
+        }
+        Self::from_figment(Figment::new().merge(Toml::file_exact(path)))
+    }
+
+    /// Parses TOML text (and the environment overlay).
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::new().merge(Toml::string(text)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        figment
+            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Read(describe_figment_error(e)))
+    }
+}
+
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() {
+                e.to_string()
+            } else {
+                format!("`{key}`: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// How the server listens: plain HTTP, or HTTPS with files or a generated local CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsConfig {
+    Off,
+    SelfSigned,
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub name: String,
+    pub client_id: String,
+    /// Only a digest is kept in memory; the secret itself is compared in constant time.
+    pub secret: Option<SecretDigest>,
+    pub app_type: String,
+    pub callbacks: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub web_origins: Vec<String>,
+    pub allowed_logout_urls: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub id_token_lifetime_secs: u64,
+}
+
+impl Client {
+    pub fn is_confidential(&self) -> bool {
+        self.secret.is_some()
+    }
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientGrant {
+    pub client_id: String,
+    pub audience: String,
+    pub scope: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceServer {
+    pub identifier: String,
+    pub name: String,
+    pub token_lifetime_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub name: String,
+    pub enabled_clients: Option<Vec<String>>,
+    pub policy: PolicyLevel,
+    pub min_length: Option<u32>,
+    pub brute_force_protection: bool,
+    pub requires_username: bool,
+    pub disable_signup: bool,
+    pub username_min: u32,
+    pub username_max: u32,
+}
+
+impl Connection {
+    pub fn is_enabled_for(&self, client_id: &str) -> bool {
+        self.enabled_clients
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|c| c == client_id))
+    }
+}
+
+/// The validated runtime configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    /// Always ends with `/`, as Auth0's `iss` does.
+    pub issuer: String,
+    pub tls: TlsConfig,
+    pub tenant_name: String,
+    pub default_directory: Option<String>,
+    pub default_audience: Option<String>,
+    pub clients: Vec<Client>,
+    pub client_grants: Vec<ClientGrant>,
+    pub resource_servers: Vec<ResourceServer>,
+    pub connections: Vec<Connection>,
+}
+
+/// Auth0's Management API token lifetime (its resource server's `token_lifetime`).
+pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
+/// Auth0's default `jwt_configuration.lifetime_in_seconds` (ID tokens).
+pub const DEFAULT_ID_TOKEN_LIFETIME: u64 = 36_000;
+
+impl Config {
+    pub fn management_audience(&self) -> String {
+        format!("{}api/v2/", self.issuer)
+    }
+    pub fn userinfo_audience(&self) -> String {
+        format!("{}userinfo", self.issuer)
+    }
+    pub fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+    pub fn connection(&self, name: &str) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.name == name)
+    }
+    pub fn client_grant(&self, client_id: &str, audience: &str) -> Option<&ClientGrant> {
+        self.client_grants
+            .iter()
+            .find(|g| g.client_id == client_id && g.audience == audience)
+    }
+    /// The API named by `audience`: a configured resource server, or the Management API.
+    pub fn resource_server(&self, audience: &str) -> Option<ResourceServer> {
+        if audience == self.management_audience() {
+            return Some(ResourceServer {
+                identifier: audience.to_owned(),
+                name: "Auth0 Management API".to_owned(),
+                token_lifetime_secs: DEFAULT_ACCESS_TOKEN_LIFETIME,
+            });
+        }
+        self.resource_servers
+            .iter()
+            .find(|r| r.identifier == audience)
+            .cloned()
+    }
+
+    pub fn validate(file: FileConfig) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = file
+            .listen
+            .parse()
+            .map_err(|_| invalid("listen", format!("`{}` is not an IP:port address", file.listen)))?;
+        let tls = match file.tls {
+            None => TlsConfig::Off,
+            Some(FileTls::Mode(mode)) if mode == "self-signed" => TlsConfig::SelfSigned,
+            Some(FileTls::Mode(mode)) if mode == "off" => TlsConfig::Off,
+            Some(FileTls::Mode(mode)) => {
+                return Err(invalid(
+                    "tls",
+                    format!("`{mode}` is neither \"self-signed\", \"off\" nor {{ cert, key }}"),
+                ));
+            }
+            Some(FileTls::Files { cert, key }) => TlsConfig::Files { cert, key },
+        };
+        let scheme = if tls == TlsConfig::Off { "http" } else { "https" };
+        let issuer = match file.issuer {
+            Some(issuer) => {
+                if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                    return Err(invalid("issuer", "must start with https:// or http://"));
+                }
+                if issuer.ends_with('/') {
+                    issuer
+                } else {
+                    format!("{issuer}/")
+                }
+            }
+            None => format!("{scheme}://{listen}/"),
+        };
+        if let Some(url) = &file.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url",
+                "must be a postgres:// URL (leave it out for the embedded SQLite store)",
+            ));
+        }
+
+        let mut clients = Vec::with_capacity(file.clients.len());
+        let mut seen = HashSet::new();
+        for (i, c) in file.clients.into_iter().enumerate() {
+            let key = |field: &str| format!("clients[{i}].{field}");
+            if c.client_id.is_empty() {
+                return Err(invalid(key("client_id"), "must not be empty"));
+            }
+            if !seen.insert(c.client_id.clone()) {
+                return Err(invalid(key("client_id"), format!("`{}` is used twice", c.client_id)));
+            }
+            if let Some(secret) = &c.client_secret
+                && secret.len() < 16
+            {
+                return Err(invalid(key("client_secret"), "must be at least 16 characters"));
+            }
+            let grant_types = c.grant_types.unwrap_or_else(|| {
+                default_grant_types(c.app_type.as_deref(), c.client_secret.is_some())
+            });
+            for g in &grant_types {
+                if !KNOWN_GRANT_TYPES.contains(&g.as_str()) {
+                    return Err(invalid(key("grant_types"), format!("unknown grant type `{g}`")));
+                }
+            }
+            if grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS) && c.client_secret.is_none()
+            {
+                return Err(invalid(
+                    key("grant_types"),
+                    "client_credentials needs a client_secret (public clients cannot use it)",
+                ));
+            }
+            let app_type = c.app_type.unwrap_or_else(|| {
+                if c.client_secret.is_some() { "regular_web" } else { "spa" }.to_owned()
+            });
+            let id_token_lifetime_secs = c
+                .jwt_configuration
+                .as_ref()
+                .and_then(|j| j.lifetime_in_seconds)
+                .unwrap_or(DEFAULT_ID_TOKEN_LIFETIME);
+            if let Some(alg) = c.jwt_configuration.as_ref().and_then(|j| j.alg.as_deref())
+                && alg != "RS256"
+            {
+                return Err(invalid(key("jwt_configuration.alg"), "only RS256 is supported"));
+            }
+            clients.push(Client {
+                name: c.name,
+                secret: c.client_secret.as_deref().map(SecretDigest::of),
+                client_id: c.client_id,
+                app_type,
+                callbacks: c.callbacks,
+                allowed_origins: c.allowed_origins,
+                web_origins: c.web_origins,
+                allowed_logout_urls: c.allowed_logout_urls,
+                grant_types,
+                id_token_lifetime_secs,
+            });
+        }
+
+        let mut resource_servers = Vec::new();
+        for (i, r) in file.resource_servers.into_iter().enumerate() {
+            if r.identifier.is_empty() {
+                return Err(invalid(format!("resource_servers[{i}].identifier"), "must not be empty"));
+            }
+            resource_servers.push(ResourceServer {
+                name: r.name.unwrap_or_else(|| r.identifier.clone()),
+                token_lifetime_secs: r.token_lifetime.unwrap_or(DEFAULT_ACCESS_TOKEN_LIFETIME),
+                identifier: r.identifier,
+            });
+        }
+
+        let mut connections = Vec::new();
+        let mut names = HashSet::new();
+        for (i, c) in file.connections.into_iter().enumerate() {
+            let key = |field: &str| format!("connections[{i}].{field}");
+            if c.name.is_empty() {
+                return Err(invalid(key("name"), "must not be empty"));
+            }
+            if !names.insert(c.name.clone()) {
+                return Err(invalid(key("name"), format!("`{}` is used twice", c.name)));
+            }
+            if let Some(strategy) = &c.strategy
+                && strategy != "auth0"
+            {
+                return Err(invalid(key("strategy"), "only database connections (\"auth0\") are supported"));
+            }
+            let o = c.options;
+            let policy = match o.password_policy.as_deref() {
+                None => PolicyLevel::None,
+                Some(name) => PolicyLevel::from_name(name).ok_or_else(|| {
+                    invalid(
+                        key("options.passwordPolicy"),
+                        format!("`{name}` is not one of none, low, fair, good, excellent"),
+                    )
+                })?,
+            };
+            let min_length = match o.password_complexity_options {
+                Some(p) if !(1..=128).contains(&p.min_length) => {
+                    return Err(invalid(
+                        key("options.password_complexity_options.min_length"),
+                        "must be between 1 and 128",
+                    ));
+                }
+                Some(p) => Some(p.min_length),
+                None => None,
+            };
+            let (username_min, username_max) = match o.validation.and_then(|v| v.username) {
+                Some(u) if u.min < 1 || u.max < u.min || u.max > 128 => {
+                    return Err(invalid(
+                        key("options.validation.username"),
+                        "needs 1 <= min <= max <= 128",
+                    ));
+                }
+                Some(u) => (u.min, u.max),
+                None => (1, 15),
+            };
+            connections.push(Connection {
+                name: c.name,
+                enabled_clients: c.enabled_clients,
+                policy,
+                min_length,
+                brute_force_protection: o.brute_force_protection.unwrap_or(true),
+                requires_username: o.requires_username.unwrap_or(false),
+                disable_signup: o.disable_signup.unwrap_or(false),
+                username_min,
+                username_max,
+            });
+        }
+        for (i, c) in connections.iter().enumerate() {
+            if let Some(enabled) = &c.enabled_clients {
+                for id in enabled {
+                    if !seen.contains(id) {
+                        return Err(invalid(
+                            format!("connections[{i}].enabled_clients"),
+                            format!("no client has client_id `{id}`"),
+                        ));
+                    }
+                }
+            }
+        }
+
+        if let Some(dir) = &file.tenant.default_directory
+            && !names.contains(dir)
+        {
+            return Err(invalid(
+                "tenant.default_directory",
+                format!("no connection is named `{dir}`"),
+            ));
+        }
+
+        let mut config = Config {
+            listen,
+            data_dir: file.data_dir,
+            database_url: file.database_url,
+            issuer,
+            tls,
+            tenant_name: file.tenant.friendly_name.unwrap_or_else(|| "portcullis".to_owned()),
+            default_directory: file.tenant.default_directory,
+            default_audience: file.tenant.default_audience,
+            clients,
+            client_grants: Vec::new(),
+            resource_servers,
+            connections,
+        };
+        for (i, g) in file.client_grants.into_iter().enumerate() {
+            let key = |field: &str| format!("client_grants[{i}].{field}");
+            if !seen.contains(&g.client_id) {
+                return Err(invalid(key("client_id"), format!("no client has client_id `{}`", g.client_id)));
+            }
+            if config.resource_server(&g.audience).is_none() {
+                return Err(invalid(
+                    key("audience"),
+                    format!(
+                        "`{}` is neither this tenant's Management API ({}) nor a configured resource server",
+                        g.audience,
+                        config.management_audience()
+                    ),
+                ));
+            }
+            if config.client_grant(&g.client_id, &g.audience).is_some() {
+                return Err(invalid(key("audience"), "a grant for this client and audience already exists"));
+            }
+            config.client_grants.push(ClientGrant {
+                client_id: g.client_id,
+                audience: g.audience,
+                scope: g.scope,
+            });
+        }
+        Ok(config)
+    }
+
+    /// Keys of the configuration that differ from Auth0's vocabulary are documented here once.
+    pub fn summary(&self) -> BTreeMap<&'static str, String> {
+        let mut m = BTreeMap::new();
+        m.insert("issuer", self.issuer.clone());
+        m.insert(
+            "store",
+            if self.database_url.is_some() { "postgresql" } else { "sqlite" }.to_owned(),
+        );
+        m.insert("clients", self.clients.len().to_string());
+        m.insert("connections", self.connections.len().to_string());
+        m
+    }
+}
+
+const KNOWN_GRANT_TYPES: &[&str] = &[
+    grant::AUTHORIZATION_CODE,
+    grant::IMPLICIT,
+    grant::REFRESH_TOKEN,
+    grant::CLIENT_CREDENTIALS,
+    grant::PASSWORD,
+    grant::PASSWORD_REALM,
+    "http://auth0.com/oauth/grant-type/mfa-oob",
+    "http://auth0.com/oauth/grant-type/mfa-otp",
+    "http://auth0.com/oauth/grant-type/mfa-recovery-code",
+    "urn:ietf:params:oauth:grant-type:device_code",
+];
+
+/// Auth0's Dashboard defaults by application type.
+fn default_grant_types(app_type: Option<&str>, confidential: bool) -> Vec<String> {
+    let list: &[&str] = match app_type {
+        Some("non_interactive") => &[grant::CLIENT_CREDENTIALS],
+        Some("spa") | Some("native") => &[grant::AUTHORIZATION_CODE, grant::IMPLICIT, grant::REFRESH_TOKEN],
+        _ if confidential => &[
+            grant::AUTHORIZATION_CODE,
+            grant::IMPLICIT,
+            grant::REFRESH_TOKEN,
+            grant::CLIENT_CREDENTIALS,
+        ],
+        _ => &[grant::AUTHORIZATION_CODE, grant::IMPLICIT, grant::REFRESH_TOKEN],
+    };
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../portcullis.example.toml");
+
+    #[test]
+    fn example_config_is_valid() {
+        let file = FileConfig::from_toml_str(EXAMPLE).expect("parses");
+        let config = Config::validate(file).expect("validates");
+        assert_eq!(config.issuer, "http://127.0.0.1:3000/");
+        assert_eq!(config.management_audience(), "http://127.0.0.1:3000/api/v2/");
+        assert!(config.client("backend").is_some_and(Client::is_confidential));
+        assert!(!config.client("my-spa").is_some_and(Client::is_confidential));
+        assert!(config.connection("closed").is_some_and(|c| c.disable_signup));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = FileConfig::from_toml_str("listen = \"127.0.0.1:1\"\ndata_dir = \"x\"\n[tenant]\ncolour = 1\n")
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn bad_policy_is_named() {
+        let file = FileConfig::from_toml_str(
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"x\"\n[[connections]]\nname = \"a\"\n[connections.options]\npasswordPolicy = \"strong\"\n",
+        )
+        .expect("parses");
+        let err = Config::validate(file).expect_err("bad policy");
+        assert!(err.to_string().contains("connections[0].options.passwordPolicy"), "{err}");
+    }
+}

@@ -1,0 +1,85 @@
+//! Every outcome of a flow that is not success. Variants carry data, never an HTTP status or an
+//! Auth0 string: the HTTP layer's `wire` module alone turns them into Auth0's bodies.
+
+use crate::identity::UsernameProblem;
+use crate::password::hasher::HashError;
+use crate::password::policy::PolicyReport;
+use crate::store::StoreError;
+use crate::tokens::{KeyError, TokenRejection};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // --- the application (client) ---
+    #[error("unknown client")]
+    UnknownClient,
+    #[error("client authentication failed")]
+    ClientAuthenticationFailed,
+    #[error("grant type {0} not allowed for the client")]
+    GrantTypeNotAllowed(String),
+    #[error("unsupported grant type {0}")]
+    UnsupportedGrantType(String),
+
+    // --- the connection ---
+    #[error("unknown connection")]
+    UnknownConnection,
+    #[error("connection not enabled for the client")]
+    ConnectionDisabledForClient { client_id: String, connection: String },
+    #[error("no default directory is configured")]
+    NoDefaultConnection,
+    #[error("sign-up is disabled on the connection")]
+    SignupDisabled,
+
+    // --- the user's input ---
+    #[error("invalid e-mail")]
+    InvalidEmail(String),
+    #[error("the connection does not use usernames")]
+    UsernameNotAllowed,
+    #[error("the connection requires a username")]
+    UsernameRequired,
+    #[error("invalid username")]
+    InvalidUsername(UsernameProblem),
+    #[error("password too weak")]
+    WeakPassword { report: PolicyReport, policy: String },
+    #[error("user exists")]
+    UserExists,
+    #[error("username exists")]
+    UsernameExists,
+
+    // --- login ---
+    #[error("wrong credentials")]
+    WrongCredentials { by_username: bool },
+    #[error("user is blocked")]
+    UserBlocked,
+
+    // --- APIs and scopes ---
+    #[error("no audience and no default audience")]
+    MissingAudience,
+    #[error("unknown audience {0}")]
+    UnknownAudience(String),
+    #[error("client not authorized for audience {0}")]
+    AudienceNotGranted(String),
+    #[error("scopes not granted: {0:?}")]
+    ScopesNotGranted(Vec<String>),
+
+    // --- bearer tokens ---
+    #[error("missing authentication")]
+    MissingAuthentication,
+    #[error("invalid token: {0:?}")]
+    InvalidToken(TokenRejection),
+    #[error("insufficient scope, expected any of {0:?}")]
+    InsufficientScope(&'static [&'static str]),
+
+    // --- users by id ---
+    #[error("user not found")]
+    UserNotFound,
+
+    // --- not the client's fault ---
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("concurrent updates kept colliding")]
+    ContentionExhausted,
+}

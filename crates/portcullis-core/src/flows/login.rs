@@ -1,0 +1,84 @@
+//! Resource-owner password login (`password` and Auth0's `password-realm` grants). A login
+//! costs exactly one password hash: an unknown user is verified against the dummy hash and
+//! answers exactly as a wrong password does. Whether the user is blocked is only revealed to
+//! someone who knows the password.
+
+use crate::config::{Client, grant};
+use crate::identity::Email;
+use crate::user::UserRecord;
+use crate::{Error, Tenant};
+
+#[derive(Debug, Clone)]
+pub struct PasswordLogin {
+    /// `realm` of the password-realm grant; `None` for the plain password grant, which uses the
+    /// tenant's `default_directory`.
+    pub realm: Option<String>,
+    pub username: String,
+    pub password: String,
+    pub ip: Option<String>,
+}
+
+pub async fn password_login(
+    tenant: &Tenant,
+    client: &Client,
+    grant_type: &str,
+    login: &PasswordLogin,
+) -> Result<UserRecord, Error> {
+    if !client.allows_grant(grant_type) {
+        return Err(Error::GrantTypeNotAllowed(grant_type.to_owned()));
+    }
+    let connection_name = match (&login.realm, grant_type) {
+        (Some(realm), grant::PASSWORD_REALM) => realm.as_str(),
+        _ => tenant
+            .config
+            .default_directory
+            .as_deref()
+            .ok_or(Error::NoDefaultConnection)?,
+    };
+    let connection = tenant
+        .config
+        .connection(connection_name)
+        .ok_or(Error::UnknownConnection)?;
+    if !connection.is_enabled_for(&client.client_id) {
+        return Err(Error::ConnectionDisabledForClient {
+            client_id: client.client_id.clone(),
+            connection: connection.name.clone(),
+        });
+    }
+
+    let identifier = login.username.trim();
+    let user = if connection.requires_username && !identifier.contains('@') {
+        tenant
+            .store
+            .user_by_username(&connection.name, &identifier.to_lowercase())
+            .await?
+    } else {
+        match Email::parse(identifier) {
+            Some(email) => tenant.store.user_by_email(&connection.name, email.as_str()).await?,
+            None => None,
+        }
+    };
+    let verified = tenant
+        .hasher
+        .verify(&login.password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => {
+            return Err(Error::WrongCredentials {
+                by_username: connection.requires_username,
+            });
+        }
+    };
+    if user.is_blocked() {
+        return Err(Error::UserBlocked);
+    }
+    let now = tenant.clock.now_millis();
+    tenant.store.record_login(&user.id, now, login.ip.as_deref()).await?;
+    Ok(UserRecord {
+        logins_count: user.logins_count + 1,
+        last_login: Some(now),
+        last_ip: login.ip.clone(),
+        ..user
+    })
+}

@@ -1,0 +1,8 @@
+//! One module per flow. Each takes the [`Tenant`](crate::Tenant) and a parsed request, and
+//! returns a domain result.
+
+pub mod client_auth;
+pub mod login;
+pub mod signup;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,116 @@
+//! Creating database users: public sign-up (`/dbconnections/signup`) and the Management API
+//! share [`create_user`]; sign-up adds the client and connection checks Auth0 makes first.
+
+use serde_json::{Map, Value};
+
+use crate::config::Connection;
+use crate::identity::{Email, Username, new_user_id};
+use crate::password::policy::PasswordPolicy;
+use crate::store::{StoreError, UniqueField};
+use crate::user::{UserRecord, default_picture};
+use crate::{Error, Tenant};
+
+/// The profile of a new user, as given by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub password: String,
+    pub username: Option<String>,
+    pub email_verified: bool,
+    pub blocked: Option<bool>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub user_metadata: Map<String, Value>,
+    pub app_metadata: Map<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub client_id: String,
+    pub connection: String,
+    pub user: NewUser,
+}
+
+/// `POST /dbconnections/signup`.
+pub async fn sign_up(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Error> {
+    tenant.config.client(&request.client_id).ok_or(Error::UnknownClient)?;
+    let connection = tenant
+        .config
+        .connection(&request.connection)
+        .ok_or(Error::UnknownConnection)?;
+    if !connection.is_enabled_for(&request.client_id) {
+        return Err(Error::ConnectionDisabledForClient {
+            client_id: request.client_id,
+            connection: request.connection,
+        });
+    }
+    if connection.disable_signup {
+        return Err(Error::SignupDisabled);
+    }
+    create_user(tenant, connection, request.user).await
+}
+
+/// Validates identifiers, checks the password policy, hashes, and inserts; the unique indexes
+/// decide between concurrent sign-ups of the same e-mail or username.
+pub async fn create_user(tenant: &Tenant, connection: &Connection, new: NewUser) -> Result<UserRecord, Error> {
+    let email = Email::parse(&new.email).ok_or_else(|| Error::InvalidEmail(new.email.clone()))?;
+    let username = parse_username(connection, new.username.as_deref())?;
+    check_password(connection, &new.password)?;
+
+    let password_hash = tenant.hasher.hash(&new.password).await?;
+    let now = tenant.clock.now_millis();
+    let name = new.name.unwrap_or_else(|| email.as_str().to_owned());
+    let nickname = new.nickname.unwrap_or_else(|| email.local_part().to_owned());
+    let picture = new.picture.unwrap_or_else(|| default_picture(email.as_str(), &name));
+    let user = UserRecord {
+        id: new_user_id(now.div_euclid(1000)),
+        connection: connection.name.clone(),
+        email: email.as_str().to_owned(),
+        email_verified: new.email_verified,
+        username: username.map(|u| u.as_str().to_owned()),
+        password_hash,
+        given_name: new.given_name,
+        family_name: new.family_name,
+        name,
+        nickname,
+        picture,
+        user_metadata: new.user_metadata,
+        app_metadata: new.app_metadata,
+        blocked: new.blocked,
+        created_at: now,
+        updated_at: now,
+        last_login: None,
+        last_ip: None,
+        logins_count: 0,
+        last_password_reset: None,
+        version: 1,
+    };
+    match tenant.store.insert_user(&user).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::Conflict(UniqueField::Username)) => Err(Error::UsernameExists),
+        Err(StoreError::Conflict(_)) => Err(Error::UserExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn parse_username(connection: &Connection, raw: Option<&str>) -> Result<Option<Username>, Error> {
+    match (connection.requires_username, raw) {
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(Error::UsernameNotAllowed),
+        (true, None) => Err(Error::UsernameRequired),
+        (true, Some(raw)) => Username::parse(raw, connection.username_min, connection.username_max)
+            .map(Some)
+            .map_err(Error::InvalidUsername),
+    }
+}
+
+pub fn check_password(connection: &Connection, password: &str) -> Result<(), Error> {
+    let policy = PasswordPolicy::new(connection.policy, connection.min_length);
+    policy.check(password).map_err(|report| Error::WeakPassword {
+        report,
+        policy: policy.describe(),
+    })
+}

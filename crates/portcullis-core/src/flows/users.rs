@@ -1,0 +1,179 @@
+//! Managing users (Management API and the operator's command line).
+
+use serde_json::{Map, Value};
+
+use crate::flows::signup::{NewUser, check_password, create_user, parse_username};
+use crate::identity::{Email, parse_user_id};
+use crate::store::{StoreError, UniqueField, UserQuery};
+use crate::user::UserRecord;
+use crate::{Error, Tenant};
+
+pub async fn create(tenant: &Tenant, connection: &str, new: NewUser) -> Result<UserRecord, Error> {
+    let connection = tenant.config.connection(connection).ok_or(Error::UnknownConnection)?;
+    create_user(tenant, connection, new).await
+}
+
+/// Finds a user by its `auth0|<id>` user id.
+pub async fn get(tenant: &Tenant, user_id: &str) -> Result<UserRecord, Error> {
+    let id = parse_user_id(user_id).ok_or(Error::UserNotFound)?;
+    tenant.store.user_by_id(id).await?.ok_or(Error::UserNotFound)
+}
+
+pub async fn list(tenant: &Tenant, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), Error> {
+    Ok(tenant.store.list_users(query).await?)
+}
+
+/// Users with this e-mail in any connection (exact, case-insensitive).
+pub async fn by_email(tenant: &Tenant, email: &str) -> Result<Vec<UserRecord>, Error> {
+    let email = Email::parse(email).ok_or_else(|| Error::InvalidEmail(email.to_owned()))?;
+    let query = UserQuery {
+        email: Some(email.as_str().to_owned()),
+        connection: None,
+        offset: 0,
+        limit: 1000,
+    };
+    Ok(tenant.store.list_users(&query).await?.0)
+}
+
+pub async fn delete(tenant: &Tenant, user_id: &str) -> Result<(), Error> {
+    let id = parse_user_id(user_id).ok_or(Error::UserNotFound)?;
+    // Auth0 answers 204 for a user that is already gone.
+    tenant.store.delete_user(id).await?;
+    Ok(())
+}
+
+/// A field that can be left alone, set, or (with JSON `null`) removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Remove,
+}
+
+/// Auth0's `PATCH /api/v2/users/{id}`: metadata merged one level deep (a `null` value deletes
+/// the key), other fields replaced.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub blocked: Option<bool>,
+    pub given_name: Change<String>,
+    pub family_name: Change<String>,
+    pub name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub user_metadata: Option<Map<String, Value>>,
+    pub app_metadata: Option<Map<String, Value>>,
+}
+
+/// How many times a patch is re-applied when another writer changed the user meanwhile.
+const MAX_ATTEMPTS: usize = 8;
+
+pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<UserRecord, Error> {
+    let id = parse_user_id(user_id).ok_or(Error::UserNotFound)?;
+    // Validate and hash once, outside the retry loop.
+    let email = match &patch.email {
+        Some(raw) => Some(Email::parse(raw).ok_or_else(|| Error::InvalidEmail(raw.clone()))?),
+        None => None,
+    };
+    let mut new_hash = None;
+    for _ in 0..MAX_ATTEMPTS {
+        let current = tenant.store.user_by_id(id).await?.ok_or(Error::UserNotFound)?;
+        let connection = tenant
+            .config
+            .connection(&current.connection)
+            .ok_or(Error::UnknownConnection)?;
+        let username = match &patch.username {
+            Some(raw) => parse_username(connection, Some(raw))?,
+            None => None,
+        };
+        if let (Some(password), None) = (&patch.password, &new_hash) {
+            check_password(connection, password)?;
+            new_hash = Some(tenant.hasher.hash(password).await?);
+        }
+        let now = tenant.clock.now_millis();
+        let mut next = current.clone();
+        if let Some(email) = &email {
+            if next.email != email.as_str() {
+                next.email = email.as_str().to_owned();
+                next.email_verified = false;
+            }
+        }
+        if let Some(v) = patch.email_verified {
+            next.email_verified = v;
+        }
+        if let Some(u) = username {
+            next.username = Some(u.as_str().to_owned());
+        }
+        if let Some(hash) = &new_hash {
+            next.password_hash = hash.clone();
+            next.last_password_reset = Some(now);
+        }
+        if let Some(b) = patch.blocked {
+            next.blocked = Some(b);
+        }
+        apply(&mut next.given_name, &patch.given_name);
+        apply(&mut next.family_name, &patch.family_name);
+        if let Some(v) = &patch.name {
+            next.name = v.clone();
+        }
+        if let Some(v) = &patch.nickname {
+            next.nickname = v.clone();
+        }
+        if let Some(v) = &patch.picture {
+            next.picture = v.clone();
+        }
+        if let Some(m) = &patch.user_metadata {
+            merge_metadata(&mut next.user_metadata, m);
+        }
+        if let Some(m) = &patch.app_metadata {
+            merge_metadata(&mut next.app_metadata, m);
+        }
+        next.updated_at = now;
+        next.version = current.version + 1;
+        match tenant.store.replace_user(&next, current.version).await {
+            Ok(true) => return Ok(next),
+            Ok(false) => continue,
+            Err(StoreError::Conflict(UniqueField::Username)) => return Err(Error::UsernameExists),
+            Err(StoreError::Conflict(_)) => return Err(Error::UserExists),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::ContentionExhausted)
+}
+
+fn apply(field: &mut Option<String>, change: &Change<String>) {
+    match change {
+        Change::Keep => {}
+        Change::Set(v) => *field = Some(v.clone()),
+        Change::Remove => *field = None,
+    }
+}
+
+/// First-level merge; a `null` value removes the key.
+pub fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    for (k, v) in patch {
+        if v.is_null() {
+            target.remove(k);
+        } else {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn metadata_merge_is_one_level_and_null_deletes() {
+        let mut target = json!({"a": 1, "b": {"x": 1}, "c": 3}).as_object().cloned().unwrap_or_default();
+        let patch = json!({"b": {"y": 2}, "c": null, "d": 4}).as_object().cloned().unwrap_or_default();
+        merge_metadata(&mut target, &patch);
+        assert_eq!(Value::Object(target), json!({"a": 1, "b": {"y": 2}, "d": 4}));
+    }
+}

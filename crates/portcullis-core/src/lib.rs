@@ -1,0 +1,20 @@
+//! Portcullis' domain: tenants, connections, users, password rules, tokens and the flows that
+//! combine them. Nothing here knows HTTP or SQL: storage is the [`store::Store`] trait, time is the
+//! [`clock::Clock`] trait, and every outcome a client can see is an [`error::Error`] variant that the
+//! HTTP layer maps to Auth0's wire format in one place.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod flows;
+pub mod identity;
+pub mod password;
+pub mod secret;
+pub mod store;
+pub mod tenant;
+pub mod tokens;
+pub mod user;
+
+pub use error::Error;
+pub use tenant::Tenant;

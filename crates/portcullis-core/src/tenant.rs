@@ -1,0 +1,18 @@
+//! Everything a flow needs, built once at start and passed down: no globals.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::password::hasher::PasswordHasher;
+use crate::store::Store;
+use crate::tokens::KeyRing;
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub keys: KeyRing,
+}

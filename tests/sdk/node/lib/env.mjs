@@ -1,0 +1,57 @@
+// Shared settings for the Node compatibility suites.
+//
+//   PORTCULLIS_DOMAIN   host:port of the HTTPS listener, no scheme (required)
+//   PORTCULLIS_CA_FILE  PEM of the CA that signed the server certificate (optional)
+//
+// Node reads extra trust anchors only at process start, so NODE_EXTRA_CA_CERTS must
+// already point at the CA file when `node --test` starts (tests/sdk/run.sh does that;
+// the per-file child processes inherit it). Every library here uses Node's global
+// fetch (undici) or https, and both honour NODE_EXTRA_CA_CERTS.
+import { randomUUID } from "node:crypto";
+
+export const DOMAIN = process.env.PORTCULLIS_DOMAIN;
+if (!DOMAIN) {
+    throw new Error("PORTCULLIS_DOMAIN (host:port, no scheme) must be set");
+}
+const caFile = process.env.PORTCULLIS_CA_FILE;
+if (caFile && process.env.NODE_EXTRA_CA_CERTS !== caFile) {
+    throw new Error(
+        `PORTCULLIS_CA_FILE is set; start node with NODE_EXTRA_CA_CERTS=${caFile} ` +
+            "(it is only read at process start)",
+    );
+}
+
+export const ISSUER = `https://${DOMAIN}/`;
+export const MGMT_AUDIENCE = `https://${DOMAIN}/api/v2/`;
+
+export const SPA_CLIENT_ID = "my-spa";
+export const BACKEND_CLIENT_ID = "backend";
+export const BACKEND_CLIENT_SECRET = "a-long-random-secret";
+
+export const DB_CONNECTION = "Username-Password-Authentication";
+export const USERNAME_CONNECTION = "with-username";
+export const CLOSED_CONNECTION = "closed";
+
+// Satisfies Auth0's "good" policy: >= 8 chars and 3 of lower/upper/digit/special.
+export const STRONG_PASSWORD = "Correct-Horse-9-Battery";
+export const OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-Staple-Again";
+export const WEAK_PASSWORD = "abc";
+
+export function uniqueEmail(prefix = "node") {
+    return `${prefix}-${randomUUID().replaceAll("-", "")}@example.com`;
+}
+
+export function uniqueUsername(prefix = "nd") {
+    // Auth0 default username length is 1..15.
+    return `${prefix}${randomUUID().replaceAll("-", "").slice(0, 10)}`;
+}
+
+/** Await a promise that must reject; return the rejection reason. */
+export async function rejection(promise) {
+    try {
+        await promise;
+    } catch (err) {
+        return err;
+    }
+    throw new Error("expected the call to fail, but it succeeded");
+}

@@ -1,0 +1,266 @@
+// Compatibility tests: @auth0/auth0-auth-js (AuthClient) against a running Portcullis.
+//
+// AuthClient always does OIDC discovery at https://<domain>/.well-known/openid-configuration
+// (openid-client / oauth4webapi) before any /oauth/token or /userinfo call, and
+// requires client authentication (secret) for every grant, so logins use the
+// confidential "backend" client. database.signUp needs no secret ("my-spa").
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+    AuthClient,
+    SignUpError,
+    TokenByClientCredentialsError,
+    TokenByPasswordError,
+    UserInfoError,
+} from "@auth0/auth0-auth-js";
+import { ManagementClient } from "auth0";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+
+import {
+    BACKEND_CLIENT_ID,
+    BACKEND_CLIENT_SECRET,
+    CLOSED_CONNECTION,
+    DB_CONNECTION,
+    DOMAIN,
+    ISSUER,
+    MGMT_AUDIENCE,
+    SPA_CLIENT_ID,
+    STRONG_PASSWORD,
+    USERNAME_CONNECTION,
+    WEAK_PASSWORD,
+    rejection,
+    uniqueEmail,
+    uniqueUsername,
+} from "../lib/env.mjs";
+
+const spa = new AuthClient({ domain: DOMAIN, clientId: SPA_CLIENT_ID });
+const backend = new AuthClient({
+    domain: DOMAIN,
+    clientId: BACKEND_CLIENT_ID,
+    clientSecret: BACKEND_CLIENT_SECRET,
+});
+const mgmt = new ManagementClient({
+    domain: DOMAIN,
+    clientId: BACKEND_CLIENT_ID,
+    clientSecret: BACKEND_CLIENT_SECRET,
+});
+const created = [];
+after(async () => {
+    for (const id of created) {
+        await mgmt.users.delete(id).catch(() => {});
+    }
+});
+
+async function signUp(email, password = STRONG_PASSWORD) {
+    return spa.database.signUp({ email, password, connection: DB_CONNECTION });
+}
+
+function login(email, password = STRONG_PASSWORD, extra = {}) {
+    return backend.getTokenByPassword({
+        username: email,
+        password,
+        realm: DB_CONNECTION,
+        scope: "openid profile email",
+        ...extra,
+    });
+}
+
+/** Common assertions for a SignUpError produced from an Auth0-style /dbconnections error. */
+function assertSignUpError(err, { status, code }) {
+    assert.ok(err instanceof SignUpError, `expected SignUpError, got ${err}`);
+    assert.equal(err.code, "signup_error");
+    assert.equal(err.statusCode, status);
+    assert.equal(err.cause.error, code); // copied from body.code
+    const body = JSON.parse(err.body); // raw response text
+    assert.equal(body.code, code);
+    assert.equal(body.statusCode, status);
+    assert.equal(typeof body.name, "string");
+    return body;
+}
+
+describe("discovery", () => {
+    test("server metadata is Auth0-shaped", async () => {
+        const meta = await backend.getServerMetadata();
+        assert.equal(meta.issuer, ISSUER);
+        assert.equal(meta.token_endpoint, `https://${DOMAIN}/oauth/token`);
+        assert.equal(meta.userinfo_endpoint, `https://${DOMAIN}/userinfo`);
+        assert.equal(meta.jwks_uri, `https://${DOMAIN}/.well-known/jwks.json`);
+    });
+});
+
+describe("database.signUp", () => {
+    test("creates a user", async () => {
+        const email = uniqueEmail();
+        const result = await signUp(email);
+        assert.equal(result.email, email);
+        assert.ok(result.id, "signup response carries _id / user_id / id");
+        assert.equal(result.emailVerified, false);
+    });
+
+    test("duplicate email -> user_exists", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        const err = await rejection(signUp(email));
+        const body = assertSignUpError(err, { status: 400, code: "user_exists" });
+        assert.equal(body.name, "BadRequestError");
+        assert.equal(body.description, "The user already exists.");
+        assert.equal(err.cause.error_description, "The user already exists.");
+        assert.equal(err.message, "The user already exists.");
+    });
+
+    test("taken username -> username_exists", async () => {
+        const username = uniqueUsername();
+        const first = await spa.database.signUp({
+            email: uniqueEmail(),
+            password: STRONG_PASSWORD,
+            connection: USERNAME_CONNECTION,
+            username,
+        });
+        assert.equal(first.username, username);
+        const err = await rejection(
+            spa.database.signUp({
+                email: uniqueEmail(),
+                password: STRONG_PASSWORD,
+                connection: USERNAME_CONNECTION,
+                username,
+            }),
+        );
+        assertSignUpError(err, { status: 400, code: "username_exists" });
+    });
+
+    test("disabled signup -> unauthorized", async () => {
+        const err = await rejection(
+            spa.database.signUp({
+                email: uniqueEmail(),
+                password: STRONG_PASSWORD,
+                connection: CLOSED_CONNECTION,
+            }),
+        );
+        assert.ok(err instanceof SignUpError);
+        assert.equal(err.cause.error, "unauthorized");
+        assert.equal(err.cause.error_description, "public signup is disabled");
+        assert.ok(err.statusCode >= 400 && err.statusCode < 500);
+    });
+
+    test("weak password -> invalid_password (PasswordStrengthError)", async () => {
+        const err = await rejection(signUp(uniqueEmail(), WEAK_PASSWORD));
+        const body = assertSignUpError(err, { status: 400, code: "invalid_password" });
+        assert.equal(body.name, "PasswordStrengthError");
+        assert.equal(body.message, "Password is too weak");
+        assert.equal(typeof body.description, "object"); // rule breakdown
+        assert.equal(typeof body.policy, "string");
+        // description is not a string, so auth-js leaves error_description empty.
+        assert.equal(err.cause.error_description, "");
+    });
+});
+
+describe("getTokenByPassword", () => {
+    test("password grant with realm; ID token validates against JWKS", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        const tokens = await login(email);
+        assert.ok(tokens.accessToken);
+        assert.ok(tokens.idToken);
+        assert.equal(tokens.tokenType, "bearer"); // lower-cased by oauth4webapi
+        assert.ok(tokens.expiresAt > Date.now() / 1000);
+        // openid-client already checked iss/aud/exp/iat/sub of the ID token.
+        assert.equal(tokens.claims.email, email);
+        assert.equal(tokens.claims.iss, ISSUER);
+        assert.match(tokens.claims.sub, /^auth0\|/);
+
+        const meta = await backend.getServerMetadata();
+        const jwks = createRemoteJWKSet(new URL(meta.jwks_uri));
+        const { payload, protectedHeader } = await jwtVerify(tokens.idToken, jwks, {
+            issuer: ISSUER,
+            audience: BACKEND_CLIENT_ID,
+            algorithms: ["RS256"],
+        });
+        assert.equal(protectedHeader.alg, "RS256");
+        assert.ok(protectedHeader.kid);
+        assert.equal(payload.email, email);
+    });
+
+    test("plain password grant (no realm, default directory)", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        const tokens = await login(email, STRONG_PASSWORD, { realm: undefined });
+        assert.equal(tokens.claims.email, email);
+    });
+
+    test("wrong password -> invalid_grant 403", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        const err = await rejection(login(email, STRONG_PASSWORD + "x"));
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.code, "token_by_password_error");
+        assert.equal(err.statusCode, 403);
+        assert.equal(err.cause.error, "invalid_grant");
+        assert.equal(err.cause.error_description, "Wrong email or password.");
+    });
+
+    test("blocked user -> unauthorized 401 'user is blocked'", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        const [user] = await mgmt.users.listUsersByEmail({ email });
+        created.push(user.user_id);
+        await mgmt.users.update(user.user_id, { blocked: true });
+
+        const err = await rejection(login(email));
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.statusCode, 401);
+        assert.equal(err.cause.error, "unauthorized");
+        assert.equal(err.cause.error_description, "user is blocked");
+
+        await mgmt.users.update(user.user_id, { blocked: false });
+        assert.ok((await login(email)).accessToken);
+    });
+});
+
+describe("getUserInfo", () => {
+    test("returns the profile for the access token (public client)", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        const tokens = await login(email);
+        const profile = await spa.getUserInfo({
+            accessToken: tokens.accessToken,
+            expectedSubject: tokens.claims.sub,
+        });
+        assert.equal(profile.sub, tokens.claims.sub);
+        assert.equal(profile.email, email);
+    });
+
+    test("garbage token -> UserInfoError", async () => {
+        const err = await rejection(spa.getUserInfo({ accessToken: "not-a-token" }));
+        assert.ok(err instanceof UserInfoError, `got ${err}`);
+    });
+});
+
+describe("getTokenByClientCredentials", () => {
+    test("Management API token works with ManagementClient({ token })", async () => {
+        const tokens = await backend.getTokenByClientCredentials({ audience: MGMT_AUDIENCE });
+        assert.ok(tokens.accessToken);
+        assert.ok(tokens.scope.split(" ").includes("read:users"));
+
+        const email = uniqueEmail();
+        await signUp(email);
+        const withToken = new ManagementClient({ domain: DOMAIN, token: tokens.accessToken });
+        const users = await withToken.users.listUsersByEmail({ email });
+        assert.deepEqual(
+            users.map((u) => u.email),
+            [email],
+        );
+    });
+
+    test("wrong secret -> access_denied 401", async () => {
+        const bad = new AuthClient({
+            domain: DOMAIN,
+            clientId: BACKEND_CLIENT_ID,
+            clientSecret: "wrong-secret",
+        });
+        const err = await rejection(bad.getTokenByClientCredentials({ audience: MGMT_AUDIENCE }));
+        assert.ok(err instanceof TokenByClientCredentialsError, `got ${err}`);
+        assert.equal(err.statusCode, 401);
+        assert.equal(err.cause.error, "access_denied");
+    });
+});

@@ -1,0 +1,385 @@
+"""Compatibility tests: the official auth0-python SDK against a running Portcullis.
+
+Library surface exercised (auth0-python 6.x, pinned in requirements.txt):
+  auth0.authentication.Database.signup
+  auth0.authentication.GetToken.login / .client_credentials
+  auth0.authentication.Users.userinfo
+  auth0.authentication.token_verifier.TokenVerifier + AsymmetricSignatureVerifier
+  auth0.authentication.exceptions.Auth0Error
+  auth0.management.ManagementClient (.users.create/get/list/update/delete/
+      list_users_by_email), auth0.management.errors.*
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from auth0.authentication import Database, GetToken, Users
+from auth0.authentication.exceptions import Auth0Error
+from auth0.authentication.token_verifier import (
+    AsymmetricSignatureVerifier,
+    TokenVerifier,
+)
+from auth0.management import ManagementClient
+from auth0.management.core.api_error import ApiError
+from auth0.management.errors import ConflictError, NotFoundError
+
+from conftest import (
+    BACKEND_CLIENT_ID,
+    BACKEND_CLIENT_SECRET,
+    CLOSED_CONNECTION,
+    DB_CONNECTION,
+    OTHER_STRONG_PASSWORD,
+    SPA_CLIENT_ID,
+    STRONG_PASSWORD,
+    USERNAME_CONNECTION,
+    WEAK_PASSWORD,
+    unique_email,
+    unique_username,
+)
+
+PASSWORD_REALM = "http://auth0.com/oauth/grant-type/password-realm"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def db(domain: str) -> Database:
+    return Database(domain, SPA_CLIENT_ID)
+
+
+@pytest.fixture(scope="session")
+def spa_token(domain: str) -> GetToken:
+    return GetToken(domain, SPA_CLIENT_ID)
+
+
+@pytest.fixture(scope="session")
+def backend_token(domain: str) -> GetToken:
+    return GetToken(domain, BACKEND_CLIENT_ID, client_secret=BACKEND_CLIENT_SECRET)
+
+
+@pytest.fixture(scope="session")
+def mgmt(domain: str):
+    """ManagementClient that fetches its own token (client_credentials via TokenProvider)."""
+    client = ManagementClient(
+        domain=domain,
+        client_id=BACKEND_CLIENT_ID,
+        client_secret=BACKEND_CLIENT_SECRET,
+        timeout=30,
+    )
+    created: list[str] = []
+    client.portcullis_created = created  # type: ignore[attr-defined]
+    yield client
+    for user_id in created:  # best-effort cleanup
+        try:
+            client.users.delete(user_id)
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session")
+def discovery(domain: str) -> dict:
+    resp = requests.get(f"https://{domain}/.well-known/openid-configuration", timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def _verifier(domain: str, issuer: str, audience: str) -> TokenVerifier:
+    sv = AsymmetricSignatureVerifier(f"https://{domain}/.well-known/jwks.json")
+    return TokenVerifier(signature_verifier=sv, issuer=issuer, audience=audience)
+
+
+def _signup(db: Database, email: str, password: str = STRONG_PASSWORD) -> dict:
+    return db.signup(email=email, password=password, connection=DB_CONNECTION)
+
+
+def _user_id_by_email(mgmt: ManagementClient, email: str) -> str:
+    users = mgmt.users.list_users_by_email(email=email)
+    assert len(users) == 1, users
+    return users[0].user_id
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def test_openid_configuration_matches_auth0_layout(domain, issuer, discovery):
+    assert discovery["issuer"] == issuer
+    assert discovery["jwks_uri"] == f"https://{domain}/.well-known/jwks.json"
+    assert discovery["token_endpoint"] == f"https://{domain}/oauth/token"
+    assert discovery["userinfo_endpoint"] == f"https://{domain}/userinfo"
+    assert "RS256" in discovery["id_token_signing_alg_values_supported"]
+
+
+# --------------------------------------------------------------------------- signup
+
+
+def test_signup_success(db, email):
+    result = _signup(db, email)
+    assert result["email"] == email
+    # Auth0's /dbconnections/signup answers {"_id", "email", "email_verified", ...}
+    assert result.get("_id"), result
+    assert result.get("email_verified") is False
+
+
+def test_signup_duplicate_is_user_exists(db, email):
+    _signup(db, email)
+    with pytest.raises(Auth0Error) as exc:
+        _signup(db, email)
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "user_exists"
+
+
+def test_signup_username_taken_is_username_exists(db):
+    username = unique_username()
+    first = db.signup(
+        email=unique_email(), password=STRONG_PASSWORD,
+        connection=USERNAME_CONNECTION, username=username,
+    )
+    assert first.get("username") == username
+    with pytest.raises(Auth0Error) as exc:
+        db.signup(
+            email=unique_email(), password=STRONG_PASSWORD,
+            connection=USERNAME_CONNECTION, username=username,
+        )
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "username_exists"
+
+
+def test_signup_disabled_connection_is_unauthorized(db, email):
+    with pytest.raises(Auth0Error) as exc:
+        db.signup(email=email, password=STRONG_PASSWORD, connection=CLOSED_CONNECTION)
+    assert 400 <= exc.value.status_code < 500
+    assert exc.value.error_code == "unauthorized"
+
+
+def test_signup_weak_password_is_invalid_password(db, email):
+    with pytest.raises(Auth0Error) as exc:
+        _signup(db, email, password=WEAK_PASSWORD)
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "invalid_password"
+    # auth0-python takes the message from the body's "message" field.
+    assert exc.value.message == "Password is too weak"
+
+
+# --------------------------------------------------------------------------- /oauth/token
+
+
+def test_login_password_realm_and_verify_id_token(db, spa_token, domain, issuer, email):
+    signed_up = _signup(db, email)
+    tokens = spa_token.login(
+        username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION,
+        scope="openid profile email",
+    )
+    assert tokens["access_token"]
+    assert tokens["token_type"].lower() == "bearer"
+    assert isinstance(tokens["expires_in"], int) and tokens["expires_in"] > 0
+    claims = _verifier(domain, issuer, SPA_CLIENT_ID).verify(tokens["id_token"])
+    assert claims["iss"] == issuer
+    assert claims["email"] == email
+    assert claims["sub"].startswith("auth0|")
+    assert claims["sub"].endswith(signed_up["_id"])
+
+
+def test_login_plain_password_grant_confidential_client(db, backend_token, domain, issuer, email):
+    _signup(db, email)
+    tokens = backend_token.login(
+        username=email, password=STRONG_PASSWORD, grant_type="password",
+        scope="openid profile email",
+    )
+    claims = _verifier(domain, issuer, BACKEND_CLIENT_ID).verify(tokens["id_token"])
+    assert claims["email"] == email
+
+
+def test_login_password_realm_confidential_client(db, backend_token, domain, issuer, email):
+    _signup(db, email)
+    tokens = backend_token.login(
+        username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION,
+        scope="openid", grant_type=PASSWORD_REALM,
+    )
+    claims = _verifier(domain, issuer, BACKEND_CLIENT_ID).verify(tokens["id_token"])
+    assert claims["sub"].startswith("auth0|")
+
+
+def test_login_wrong_password_is_invalid_grant(db, spa_token, email):
+    _signup(db, email)
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(
+            username=email, password=STRONG_PASSWORD + "x", realm=DB_CONNECTION,
+            scope="openid",
+        )
+    assert exc.value.status_code == 403
+    assert exc.value.error_code == "invalid_grant"
+    assert exc.value.message == "Wrong email or password."
+
+
+def test_login_unknown_user_is_invalid_grant(spa_token):
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(
+            username=unique_email(), password=STRONG_PASSWORD, realm=DB_CONNECTION,
+            scope="openid",
+        )
+    assert exc.value.status_code == 403
+    assert exc.value.error_code == "invalid_grant"
+
+
+def test_blocked_user_cannot_log_in(db, spa_token, mgmt, email):
+    _signup(db, email)
+    user_id = _user_id_by_email(mgmt, email)
+    mgmt.portcullis_created.append(user_id)
+
+    updated = mgmt.users.update(user_id, blocked=True)
+    assert updated.blocked is True
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert exc.value.status_code == 401
+    assert exc.value.error_code == "unauthorized"
+    assert exc.value.message == "user is blocked"
+
+    mgmt.users.update(user_id, blocked=False)
+    tokens = spa_token.login(username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert tokens["access_token"]
+
+
+# --------------------------------------------------------------------------- /userinfo
+
+
+def test_userinfo(db, spa_token, domain, issuer, email):
+    _signup(db, email)
+    tokens = spa_token.login(
+        username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION,
+        scope="openid profile email",
+    )
+    claims = _verifier(domain, issuer, SPA_CLIENT_ID).verify(tokens["id_token"])
+    profile = Users(domain).userinfo(tokens["access_token"])
+    assert profile["sub"] == claims["sub"]
+    assert profile["email"] == email
+
+
+def test_userinfo_rejects_garbage_token(domain):
+    with pytest.raises(Auth0Error) as exc:
+        Users(domain).userinfo("not-a-token")
+    assert exc.value.status_code == 401
+
+
+# --------------------------------------------------------------------------- client_credentials + Management API
+
+
+def test_client_credentials_token_drives_management_client(backend_token, domain, mgmt_audience, db, email):
+    grant = backend_token.client_credentials(audience=mgmt_audience)
+    assert grant["access_token"]
+    assert grant["token_type"].lower() == "bearer"
+    assert grant["expires_in"] > 0
+    assert "read:users" in grant.get("scope", "").split()
+
+    _signup(db, email)
+    client = ManagementClient(domain=domain, token=grant["access_token"])
+    found = client.users.list_users_by_email(email=email)
+    assert [u.email for u in found] == [email]
+
+
+def test_client_credentials_wrong_secret_rejected(domain, mgmt_audience):
+    bad = GetToken(domain, BACKEND_CLIENT_ID, client_secret="wrong-secret")
+    with pytest.raises(Auth0Error) as exc:
+        bad.client_credentials(audience=mgmt_audience)
+    assert exc.value.status_code == 401
+    assert exc.value.error_code == "access_denied"
+
+
+def test_management_api_rejects_missing_token(domain):
+    client = ManagementClient(domain=domain, token="not-a-token")
+    with pytest.raises(ApiError) as exc:
+        client.users.get("auth0|does-not-matter")
+    assert exc.value.status_code == 401
+
+
+def test_management_users_crud(mgmt, spa_token, email):
+    created = mgmt.users.create(
+        connection=DB_CONNECTION, email=email, password=STRONG_PASSWORD,
+        email_verified=True, user_metadata={"plan": "free"},
+    )
+    user_id = created.user_id
+    mgmt.portcullis_created.append(user_id)
+    assert user_id and user_id.startswith("auth0|")
+    assert created.email == email
+    assert created.email_verified is True
+    assert created.identities and created.identities[0].connection == DB_CONNECTION
+
+    fetched = mgmt.users.get(user_id)
+    assert fetched.user_id == user_id
+    assert fetched.email == email
+    assert fetched.user_metadata and fetched.user_metadata.get("plan") == "free"
+
+    # q / search (Lucene, v3 syntax); the SDK always sends page, per_page, include_totals.
+    page = mgmt.users.list(q=f'email:"{email}"', per_page=10)
+    assert [u.user_id for u in page.items] == [user_id]
+    assert page.response.total == 1
+
+    by_email = mgmt.users.list_users_by_email(email=email)
+    assert [u.user_id for u in by_email] == [user_id]
+
+    updated = mgmt.users.update(user_id, user_metadata={"plan": "pro"}, name="Py Tester")
+    assert updated.name == "Py Tester"
+    assert updated.user_metadata and updated.user_metadata.get("plan") == "pro"
+
+    # Password change through PATCH; the old password stops working.
+    mgmt.users.update(user_id, password=OTHER_STRONG_PASSWORD, connection=DB_CONNECTION)
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert exc.value.error_code == "invalid_grant"
+    assert spa_token.login(
+        username=email, password=OTHER_STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid",
+    )["access_token"]
+
+    blocked = mgmt.users.update(user_id, blocked=True)
+    assert blocked.blocked is True
+    assert mgmt.users.get(user_id).blocked is True
+
+    assert mgmt.users.delete(user_id) is None
+    mgmt.portcullis_created.remove(user_id)
+    with pytest.raises(NotFoundError):
+        mgmt.users.get(user_id)
+    assert mgmt.users.list_users_by_email(email=email) == []
+
+
+def test_management_create_duplicate_is_conflict(mgmt, email):
+    created = mgmt.users.create(connection=DB_CONNECTION, email=email, password=STRONG_PASSWORD)
+    mgmt.portcullis_created.append(created.user_id)
+    with pytest.raises(ConflictError) as exc:
+        mgmt.users.create(connection=DB_CONNECTION, email=email, password=STRONG_PASSWORD)
+    assert exc.value.status_code == 409
+
+
+def test_management_list_paging(mgmt):
+    for _ in range(2):
+        created = mgmt.users.create(
+            connection=DB_CONNECTION, email=unique_email("py-page"), password=STRONG_PASSWORD,
+        )
+        mgmt.portcullis_created.append(created.user_id)
+
+    first = mgmt.users.list(page=0, per_page=1, include_totals=True)
+    assert len(first.items) == 1
+    assert first.response.start == 0
+    assert first.response.limit == 1
+    assert first.response.length == 1
+    assert first.response.total >= 2
+
+    second = first.next_page()
+    assert second is not None and len(second.items) == 1
+    assert second.response.start == 1
+    assert second.items[0].user_id != first.items[0].user_id
+
+
+# --------------------------------------------------------------------------- plain-HTTP listener (protocol="http")
+
+
+def test_authentication_over_plain_http(http_domain):
+    email = unique_email("py-http")
+    Database(http_domain, SPA_CLIENT_ID, protocol="http").signup(
+        email=email, password=STRONG_PASSWORD, connection=DB_CONNECTION,
+    )
+    tokens = GetToken(http_domain, SPA_CLIENT_ID, protocol="http").login(
+        username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid email",
+    )
+    profile = Users(http_domain, protocol="http").userinfo(tokens["access_token"])
+    assert profile["email"] == email
