@@ -1,1 +1,243 @@
+//! The SQL store: one [`Store`](portcullis_core::store::Store) implementation per dialect on
+//! sqlx, sharing their SQL text where the dialects agree (both accept `$n` placeholders).
+//! SQLite is the embedded default (a file in the data folder); PostgreSQL is shared by several
+//! nodes. Both pass the same conformance suite (`tests/conformance.rs`).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod postgres;
+mod rows;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use portcullis_core::store::{StoreError, UniqueField};
+
+/// The one place where a driver error becomes a [`StoreError`]: unique violations become
+/// `Conflict` with the field they concern, lost connections become `Unavailable`.
+pub(crate) fn classify(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let what = format!("{} {}", db.constraint().unwrap_or(""), db.message());
+            let field = if what.contains("username") {
+                UniqueField::Username
+            } else if what.contains("email") {
+                UniqueField::Email
+            } else {
+                UniqueField::Other
+            };
+            StoreError::Conflict(field)
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            StoreError::Unavailable(error.to_string())
+        }
+        _ => StoreError::Internal(error.to_string()),
+    }
+}
+
+/// Implements the `Store` trait for a pool type; the SQL is the same text on both dialects.
+macro_rules! impl_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl portcullis_core::store::Store for $store {
+            async fn insert_user(
+                &self,
+                user: &portcullis_core::user::UserRecord,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                let row = crate::rows::UserRow::from_record(user);
+                sqlx::query(crate::rows::INSERT_USER)
+                    .bind(row.id)
+                    .bind(row.connection)
+                    .bind(row.email)
+                    .bind(row.email_verified)
+                    .bind(row.username)
+                    .bind(row.password_hash)
+                    .bind(row.given_name)
+                    .bind(row.family_name)
+                    .bind(row.name)
+                    .bind(row.nickname)
+                    .bind(row.picture)
+                    .bind(row.user_metadata)
+                    .bind(row.app_metadata)
+                    .bind(row.blocked)
+                    .bind(row.created_at)
+                    .bind(row.updated_at)
+                    .bind(row.last_login)
+                    .bind(row.last_ip)
+                    .bind(row.logins_count)
+                    .bind(row.last_password_reset)
+                    .bind(row.version)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn user_by_id(
+                &self,
+                id: &str,
+            ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::UserRow> =
+                    sqlx::query_as(crate::rows::USER_BY_ID)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(crate::classify)?;
+                row.map(crate::rows::UserRow::into_record).transpose()
+            }
+
+            async fn user_by_email(
+                &self,
+                connection: &str,
+                email: &str,
+            ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::UserRow> = sqlx::query_as(crate::rows::USER_BY_EMAIL)
+                .bind(connection)
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                row.map(crate::rows::UserRow::into_record).transpose()
+            }
+
+            async fn user_by_username(
+                &self,
+                connection: &str,
+                username: &str,
+            ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::UserRow> = sqlx::query_as(crate::rows::USER_BY_USERNAME)
+                .bind(connection)
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                row.map(crate::rows::UserRow::into_record).transpose()
+            }
+
+            async fn list_users(
+                &self,
+                query: &portcullis_core::store::UserQuery,
+            ) -> Result<(Vec<portcullis_core::user::UserRecord>, u64), portcullis_core::store::StoreError> {
+                let (filter, binds) = crate::rows::user_filter(query);
+                let mut count = sqlx::query_scalar::<_, i64>(
+                    sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM users{filter}")),
+                );
+                for b in &binds {
+                    count = count.bind(b.clone());
+                }
+                let total = count.fetch_one(&self.pool).await.map_err(crate::classify)?;
+                let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+                let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+                let n = binds.len();
+                let sql = format!(
+                    "{}{filter} ORDER BY created_at, id LIMIT ${} OFFSET ${}",
+                    crate::rows::SELECT_USER,
+                    n + 1,
+                    n + 2
+                );
+                let mut select = sqlx::query_as::<_, crate::rows::UserRow>(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    select = select.bind(b);
+                }
+                let rows = select
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                let users = rows
+                    .into_iter()
+                    .map(crate::rows::UserRow::into_record)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((users, u64::try_from(total).unwrap_or(0)))
+            }
+
+            async fn replace_user(
+                &self,
+                user: &portcullis_core::user::UserRecord,
+                expected_version: i64,
+            ) -> Result<bool, portcullis_core::store::StoreError> {
+                let row = crate::rows::UserRow::from_record(user);
+                let done = sqlx::query(crate::rows::REPLACE_USER)
+                    .bind(row.email)
+                    .bind(row.email_verified)
+                    .bind(row.username)
+                    .bind(row.password_hash)
+                    .bind(row.given_name)
+                    .bind(row.family_name)
+                    .bind(row.name)
+                    .bind(row.nickname)
+                    .bind(row.picture)
+                    .bind(row.user_metadata)
+                    .bind(row.app_metadata)
+                    .bind(row.blocked)
+                    .bind(row.updated_at)
+                    .bind(row.last_password_reset)
+                    .bind(expected_version + 1)
+                    .bind(row.id)
+                    .bind(expected_version)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_user(&self, id: &str) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_login(
+                &self,
+                id: &str,
+                at: i64,
+                ip: Option<&str>,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query(
+                    "UPDATE users SET logins_count = logins_count + 1, last_login = $1, last_ip = $2 WHERE id = $3",
+                )
+                .bind(at)
+                .bind(ip)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn signing_keys(
+                &self,
+            ) -> Result<Vec<portcullis_core::store::SigningKeyRecord>, portcullis_core::store::StoreError> {
+                let rows: Vec<crate::rows::SigningKeyRow> = sqlx::query_as(
+                    "SELECT kid, generation, private_key_pem, created_at FROM signing_keys ORDER BY generation DESC",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn insert_signing_key(
+                &self,
+                key: &portcullis_core::store::SigningKeyRecord,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, generation, private_key_pem, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&key.kid)
+                .bind(key.generation)
+                .bind(&key.private_key_pem)
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_store;

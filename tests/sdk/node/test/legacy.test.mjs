@@ -30,7 +30,13 @@ import {
     uniqueEmail,
 } from "../lib/env.mjs";
 
+// signUp needs only a client_id; the legacy oauth.* grants insist on client credentials.
 const spaAuth = new AuthenticationClient({ domain: DOMAIN, clientId: SPA_CLIENT_ID });
+const backendAuth = new AuthenticationClient({
+    domain: DOMAIN,
+    clientId: BACKEND_CLIENT_ID,
+    clientSecret: BACKEND_CLIENT_SECRET,
+});
 const mgmt = new ManagementClient({
     domain: DOMAIN,
     clientId: BACKEND_CLIENT_ID,
@@ -54,7 +60,7 @@ describe("legacy AuthenticationClient", () => {
         assert.equal(signedUp.email, email);
         assert.ok(signedUp.id);
 
-        const { data: tokens } = await spaAuth.oauth.passwordGrant({
+        const { data: tokens } = await backendAuth.oauth.passwordGrant({
             username: email,
             password: STRONG_PASSWORD,
             realm: DB_CONNECTION,
@@ -92,7 +98,7 @@ describe("legacy AuthenticationClient", () => {
         const email = uniqueEmail("legacy");
         await spaAuth.database.signUp({ email, password: STRONG_PASSWORD, connection: DB_CONNECTION });
         const err = await rejection(
-            spaAuth.oauth.passwordGrant({
+            backendAuth.oauth.passwordGrant({
                 username: email,
                 password: "nope-" + STRONG_PASSWORD,
                 realm: DB_CONNECTION,
@@ -145,7 +151,7 @@ describe("legacy ManagementClient", () => {
         const { data: blocked } = await mgmt.users.update({ id: user.user_id }, { blocked: true });
         assert.equal(blocked.blocked, true);
         const err = await rejection(
-            spaAuth.oauth.passwordGrant({ username: email, password: STRONG_PASSWORD, realm: DB_CONNECTION }),
+            backendAuth.oauth.passwordGrant({ username: email, password: STRONG_PASSWORD, realm: DB_CONNECTION }),
         );
         assert.ok(err instanceof AuthApiError);
         assert.equal(err.statusCode, 401);

@@ -1,0 +1,158 @@
+//! Row types and the SQL text both dialects share.
+
+use portcullis_core::store::{SigningKeyRecord, StoreError, UserQuery};
+use portcullis_core::user::UserRecord;
+use serde_json::{Map, Value};
+
+/// `SELECT <every user column> FROM users` followed by the given clause, as one literal.
+macro_rules! select_user {
+    ($clause:literal) => {
+        concat!(
+            "SELECT id, connection, email, email_verified, username, password_hash, ",
+            "given_name, family_name, name, nickname, picture, user_metadata, app_metadata, blocked, ",
+            "created_at, updated_at, last_login, last_ip, logins_count, last_password_reset, version FROM users",
+            $clause
+        )
+    };
+}
+
+pub(crate) const SELECT_USER: &str = select_user!("");
+pub(crate) const USER_BY_ID: &str = select_user!(" WHERE id = $1");
+pub(crate) const USER_BY_EMAIL: &str = select_user!(" WHERE connection = $1 AND email = $2");
+pub(crate) const USER_BY_USERNAME: &str = select_user!(" WHERE connection = $1 AND username = $2");
+
+pub(crate) const INSERT_USER: &str = "INSERT INTO users (id, connection, email, email_verified, username, password_hash, \
+    given_name, family_name, name, nickname, picture, user_metadata, app_metadata, blocked, \
+    created_at, updated_at, last_login, last_ip, logins_count, last_password_reset, version) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+
+/// Replaces the mutable fields if the version still matches. `logins_count`, `last_login` and
+/// `last_ip` are left to `record_login`, so a concurrent login is never overwritten.
+pub(crate) const REPLACE_USER: &str = "UPDATE users SET email = $1, email_verified = $2, username = $3, \
+    password_hash = $4, given_name = $5, family_name = $6, name = $7, nickname = $8, picture = $9, \
+    user_metadata = $10, app_metadata = $11, blocked = $12, updated_at = $13, last_password_reset = $14, \
+    version = $15 WHERE id = $16 AND version = $17";
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub id: String,
+    pub connection: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub username: Option<String>,
+    pub password_hash: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub name: String,
+    pub nickname: String,
+    pub picture: String,
+    pub user_metadata: String,
+    pub app_metadata: String,
+    pub blocked: Option<bool>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_login: Option<i64>,
+    pub last_ip: Option<String>,
+    pub logins_count: i64,
+    pub last_password_reset: Option<i64>,
+    pub version: i64,
+}
+
+fn parse_object(text: &str) -> Result<Map<String, Value>, StoreError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(StoreError::Internal("stored metadata is not a JSON object".into())),
+    }
+}
+
+impl UserRow {
+    pub(crate) fn from_record(u: &UserRecord) -> Self {
+        Self {
+            id: u.id.clone(),
+            connection: u.connection.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            username: u.username.clone(),
+            password_hash: u.password_hash.clone(),
+            given_name: u.given_name.clone(),
+            family_name: u.family_name.clone(),
+            name: u.name.clone(),
+            nickname: u.nickname.clone(),
+            picture: u.picture.clone(),
+            user_metadata: Value::Object(u.user_metadata.clone()).to_string(),
+            app_metadata: Value::Object(u.app_metadata.clone()).to_string(),
+            blocked: u.blocked,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_login: u.last_login,
+            last_ip: u.last_ip.clone(),
+            logins_count: u.logins_count,
+            last_password_reset: u.last_password_reset,
+            version: u.version,
+        }
+    }
+
+    pub(crate) fn into_record(self) -> Result<UserRecord, StoreError> {
+        Ok(UserRecord {
+            user_metadata: parse_object(&self.user_metadata)?,
+            app_metadata: parse_object(&self.app_metadata)?,
+            id: self.id,
+            connection: self.connection,
+            email: self.email,
+            email_verified: self.email_verified,
+            username: self.username,
+            password_hash: self.password_hash,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            name: self.name,
+            nickname: self.nickname,
+            picture: self.picture,
+            blocked: self.blocked,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            last_login: self.last_login,
+            last_ip: self.last_ip,
+            logins_count: self.logins_count,
+            last_password_reset: self.last_password_reset,
+            version: self.version,
+        })
+    }
+}
+
+/// ` WHERE …` for the query's filters (empty when none) and the values to bind, in order.
+pub(crate) fn user_filter(query: &UserQuery) -> (String, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    if let Some(email) = &query.email {
+        binds.push(email.clone());
+        conditions.push(format!("email = ${}", binds.len()));
+    }
+    if let Some(connection) = &query.connection {
+        binds.push(connection.clone());
+        conditions.push(format!("connection = ${}", binds.len()));
+    }
+    if conditions.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!(" WHERE {}", conditions.join(" AND ")), binds)
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SigningKeyRow {
+    pub kid: String,
+    pub generation: i64,
+    pub private_key_pem: String,
+    pub created_at: i64,
+}
+
+impl From<SigningKeyRow> for SigningKeyRecord {
+    fn from(r: SigningKeyRow) -> Self {
+        Self {
+            kid: r.kid,
+            generation: r.generation,
+            private_key_pem: r.private_key_pem,
+            created_at: r.created_at,
+        }
+    }
+}
