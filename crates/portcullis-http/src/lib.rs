@@ -1,1 +1,74 @@
+//! Auth0's wire on top of the domain: routers for the Authentication API and the Management
+//! API. Handlers parse, call one flow, and render; `wire` alone writes error bodies.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod authentication;
+pub mod extract;
+mod management;
+pub mod wire;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::Tenant;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::wire::{ApiError, ManagementFailure, OAuthFailure, RequestError};
+
+/// What every handler receives.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub tenant: Tenant,
+}
+
+/// The whole HTTP surface of a tenant.
+pub fn router(tenant: Tenant) -> Router {
+    let cors = cors_layer(&tenant);
+    let state = AppState { tenant };
+    Router::new()
+        .merge(authentication::routes().layer(cors))
+        .merge(management::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
+
+/// Browsers may call the Authentication API from the origins the clients register.
+fn cors_layer(tenant: &Tenant) -> CorsLayer {
+    let origins: Vec<HeaderValue> = tenant
+        .config
+        .clients
+        .iter()
+        .flat_map(|c| c.web_origins.iter().chain(c.allowed_origins.iter()))
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static("auth0-client")])
+        .max_age(Duration::from_secs(86_400))
+}
+
+fn failure_for(uri: &Uri, error: RequestError) -> Response {
+    if uri.path().starts_with("/api/") {
+        ManagementFailure(ApiError::Request(error)).into_response()
+    } else {
+        OAuthFailure(ApiError::Request(error)).into_response()
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    failure_for(&uri, RequestError::NotFound)
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    failure_for(&uri, RequestError::MethodNotAllowed)
+}

@@ -1,1 +1,241 @@
-fn main() {}
+//! `portcullis`: the server and its operator commands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use portcullis::{Application, build_tenant, open_store};
+use portcullis_core::clock::SystemClock;
+use portcullis_core::config::{Config, FileConfig};
+use portcullis_core::flows::signup::NewUser;
+use portcullis_core::flows::users::{self, UserPatch};
+use portcullis_core::store::UserQuery;
+use portcullis_core::tokens::KeyRing;
+
+#[derive(Parser)]
+#[command(name = "portcullis", version, about = "A self-hosted authentication server that speaks Auth0's APIs")]
+struct Cli {
+    /// The configuration file (TOML, Auth0's object and field names).
+    #[arg(long, short, global = true, env = "PORTCULLIS_CONFIG", default_value = "portcullis.toml")]
+    config: PathBuf,
+    /// Process log format.
+    #[arg(long, global = true, env = "PORTCULLIS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Apply database migrations and exit (the server also applies them at start).
+    Migrate,
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Users of database connections.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key; running servers sign with it within 30 seconds, and the JWKS
+    /// keeps serving the previous one.
+    Rotate,
+    /// List key ids and generations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (the connection's password policy applies).
+    Create {
+        #[arg(long)]
+        connection: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "PORTCULLIS_USER_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// List users as JSON lines.
+    List {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        connection: Option<String>,
+    },
+    /// Refuse every login of a user ("user is blocked").
+    Block { user_id: String },
+    /// Lift an administrator's block.
+    Unblock { user_id: String },
+    /// Delete a user.
+    Delete { user_id: String },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    let file = FileConfig::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Config::validate(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    if let Err(e) = run(cli).await {
+        eprintln!("portcullis: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = load_config(&cli.config)?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Keys { command } => keys(config, command).await,
+        Command::User { command } => user(config, command).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    let addr = app.local_addr()?;
+    let issuer = app.tenant().config.issuer.clone();
+    tracing::info!(%addr, %issuer, store = if app.tenant().config.database_url.is_some() { "postgresql" } else { "sqlite" }, "portcullis is listening");
+    let handle = app.handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down; letting in-flight requests finish");
+        handle.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    app.run().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let now = portcullis_core::clock::Clock::now_millis(&SystemClock);
+    match command {
+        KeysCommand::Rotate => {
+            KeyRing::load_or_create(store.as_ref(), now).await?;
+            let key = KeyRing::rotate(store.as_ref(), now).await?;
+            println!("new signing key {} (generation {})", key.kid, key.generation);
+        }
+        KeysCommand::List => {
+            for key in store.signing_keys().await? {
+                println!("{}\tgeneration {}", key.kid, key.generation);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let tenant = build_tenant(config, store, Arc::new(SystemClock)).await?;
+    let describe = |e: portcullis_core::Error| anyhow::anyhow!("{e}");
+    match command {
+        UserCommand::Create {
+            connection,
+            email,
+            password,
+            username,
+        } => {
+            let new = NewUser {
+                email,
+                password,
+                username,
+                ..NewUser::default()
+            };
+            let user = users::create(&tenant, &connection, new).await.map_err(|e| match e {
+                portcullis_core::Error::WeakPassword { policy, .. } => {
+                    anyhow::anyhow!("the password does not meet the connection's policy:\n{policy}")
+                }
+                other => describe(other),
+            })?;
+            println!("{}", user.user_id());
+        }
+        UserCommand::List { email, connection } => {
+            let mut offset = 0;
+            loop {
+                let query = UserQuery {
+                    email: email.as_ref().map(|e| e.to_lowercase()),
+                    connection: connection.clone(),
+                    offset,
+                    limit: 100,
+                };
+                let (page, _) = users::list(&tenant, &query).await.map_err(describe)?;
+                for u in &page {
+                    println!("{}", portcullis_http::wire::user::management_user(u));
+                }
+                if page.len() < 100 {
+                    break;
+                }
+                offset += 100;
+            }
+        }
+        UserCommand::Block { user_id } => {
+            set_blocked(&tenant, &user_id, true).await?;
+        }
+        UserCommand::Unblock { user_id } => {
+            set_blocked(&tenant, &user_id, false).await?;
+        }
+        UserCommand::Delete { user_id } => {
+            users::get(&tenant, &user_id).await.map_err(describe).context("no such user")?;
+            users::delete(&tenant, &user_id).await.map_err(describe)?;
+            println!("deleted {user_id}");
+        }
+    }
+    Ok(())
+}
+
+async fn set_blocked(tenant: &portcullis_core::Tenant, user_id: &str, blocked: bool) -> anyhow::Result<()> {
+    let patch = UserPatch {
+        blocked: Some(blocked),
+        ..UserPatch::default()
+    };
+    users::update(tenant, user_id, patch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{} {user_id}", if blocked { "blocked" } else { "unblocked" });
+    Ok(())
+}

@@ -3,15 +3,15 @@
 //! answers exactly as a wrong password does. Whether the user is blocked is only revealed to
 //! someone who knows the password.
 
-use crate::config::{Client, grant};
+use crate::config::Client;
 use crate::identity::Email;
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
 #[derive(Debug, Clone)]
 pub struct PasswordLogin {
-    /// `realm` of the password-realm grant; `None` for the plain password grant, which uses the
-    /// tenant's `default_directory`.
+    /// The connection (`realm`); without one, the tenant's `default_directory`. The
+    /// password-realm grant requires it, and some libraries send it with the plain grant too.
     pub realm: Option<String>,
     pub username: String,
     pub password: String,
@@ -27,9 +27,9 @@ pub async fn password_login(
     if !client.allows_grant(grant_type) {
         return Err(Error::GrantTypeNotAllowed(grant_type.to_owned()));
     }
-    let connection_name = match (&login.realm, grant_type) {
-        (Some(realm), grant::PASSWORD_REALM) => realm.as_str(),
-        _ => tenant
+    let connection_name = match &login.realm {
+        Some(realm) => realm.as_str(),
+        None => tenant
             .config
             .default_directory
             .as_deref()

@@ -1,0 +1,20 @@
+//! The Authentication API: database sign-up, the token endpoint, userinfo and discovery.
+
+mod discovery;
+mod signup;
+mod token;
+mod userinfo;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dbconnections/signup", post(signup::sign_up))
+        .route("/oauth/token", post(token::token))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+}

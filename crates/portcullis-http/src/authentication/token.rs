@@ -1,0 +1,123 @@
+//! `POST /oauth/token`: the password grants and `client_credentials`. Unrecognised parameters
+//! are ignored (RFC 6749 §3.2) and empty or `null` ones treated as absent, which is how the
+//! client libraries send unset options.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::Error;
+use portcullis_core::config::grant;
+use portcullis_core::flows::client_auth::{ClientCredentials, authenticate};
+use portcullis_core::flows::login::{PasswordLogin, password_login};
+use portcullis_core::flows::tokens::{TokenSet, client_credentials, issue_user_tokens, resolve_user_audience};
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+use crate::extract::{Accepts, basic_credentials, client_ip, read_object, require_string, take_string};
+use crate::wire::{OAuthFailure, RequestError};
+
+/// Grant types this server knows of but serves through other flows not built yet.
+const KNOWN_OTHER_GRANTS: &[&str] = &[
+    grant::AUTHORIZATION_CODE,
+    grant::REFRESH_TOKEN,
+    "http://auth0.com/oauth/grant-type/mfa-otp",
+    "http://auth0.com/oauth/grant-type/mfa-oob",
+    "http://auth0.com/oauth/grant-type/mfa-recovery-code",
+];
+
+pub async fn token(State(app): State<AppState>, request: Request) -> Result<Response, OAuthFailure> {
+    let ip = client_ip(&request);
+    let (parts, body) = request.into_parts();
+    let mut o = read_object(&parts.headers, body, Accepts::JsonOrForm, true).await?;
+    o.retain(|_, v| v.as_str() != Some(""));
+    let grant_type = require_string(&mut o, "grant_type")?;
+    let is_password = grant_type == grant::PASSWORD || grant_type == grant::PASSWORD_REALM;
+    let is_client_credentials = grant_type == grant::CLIENT_CREDENTIALS;
+    if !is_password && !is_client_credentials && !KNOWN_OTHER_GRANTS.contains(&grant_type.as_str()) {
+        return Err(Error::UnsupportedGrantType(grant_type).into());
+    }
+
+    let presented = client_credentials_from(&parts.headers, &mut o)?;
+    let tenant = &app.tenant;
+    let client = authenticate(tenant, &presented)?;
+    if !client.allows_grant(&grant_type) {
+        return Err(Error::GrantTypeNotAllowed(grant_type).into());
+    }
+
+    let tokens = if is_client_credentials {
+        let audience = take_string(&mut o, "audience")?;
+        let scope = take_string(&mut o, "scope")?;
+        client_credentials(tenant, client, audience.as_deref(), scope.as_deref())?
+    } else if is_password {
+        let username = require_string(&mut o, "username")?;
+        let password = require_string(&mut o, "password")?;
+        // auth-js sends `realm` with the plain password grant too; it names the connection.
+        let realm = take_string(&mut o, "realm")?;
+        if grant_type == grant::PASSWORD_REALM && realm.is_none() {
+            return Err(RequestError::MissingField("realm").into());
+        }
+        let scope = take_string(&mut o, "scope")?;
+        let audience = take_string(&mut o, "audience")?;
+        let nonce = take_string(&mut o, "nonce")?;
+        let api = resolve_user_audience(tenant, audience.as_deref())?;
+        let login = PasswordLogin {
+            realm,
+            username,
+            password,
+            ip,
+        };
+        let user = password_login(tenant, client, &grant_type, &login).await?;
+        issue_user_tokens(tenant, client, &user, scope.as_deref(), api.as_ref(), nonce)?
+    } else {
+        return Err(Error::UnsupportedGrantType(grant_type).into());
+    };
+    Ok(token_response(tokens))
+}
+
+/// The client's id and secret from HTTP Basic or the body; both at once must agree.
+fn client_credentials_from(
+    headers: &axum::http::HeaderMap,
+    o: &mut Map<String, Value>,
+) -> Result<ClientCredentials, OAuthFailure> {
+    let body_id = take_string(o, "client_id")?;
+    let body_secret = take_string(o, "client_secret")?;
+    match basic_credentials(headers) {
+        Some((id, secret)) => {
+            if body_id.as_deref().is_some_and(|b| b != id) || body_secret.is_some() {
+                return Err(RequestError::InvalidField {
+                    field: "client_id".into(),
+                    problem: "client authentication must use one method only".into(),
+                }
+                .into());
+            }
+            Ok(ClientCredentials {
+                client_id: id,
+                client_secret: Some(secret),
+            })
+        }
+        None => Ok(ClientCredentials {
+            client_id: body_id.ok_or(RequestError::MissingField("client_id"))?,
+            client_secret: body_secret,
+        }),
+    }
+}
+
+fn token_response(tokens: TokenSet) -> Response {
+    let mut body = json!({
+        "access_token": tokens.access_token,
+        "expires_in": tokens.expires_in,
+        "token_type": "Bearer",
+    });
+    if let Some(id_token) = tokens.id_token {
+        body["id_token"] = id_token.into();
+    }
+    if let Some(scope) = tokens.scope {
+        body["scope"] = scope.into();
+    }
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

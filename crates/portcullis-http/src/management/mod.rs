@@ -1,0 +1,43 @@
+//! The Management API (`/api/v2`): bearer tokens from `client_credentials` for this tenant's
+//! Management API audience, checked for scope on every call.
+
+mod users;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use portcullis_core::Error;
+use portcullis_core::tokens::AccessClaims;
+
+use crate::AppState;
+use crate::extract::bearer_token;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2/users", get(users::list).post(users::create))
+        .route(
+            "/api/v2/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
+        .route("/api/v2/users-by-email", get(users::by_email))
+}
+
+/// Verifies the bearer token and that it carries one of `any_of`.
+pub(crate) fn authorize(app: &AppState, headers: &HeaderMap, any_of: &'static [&'static str]) -> Result<AccessClaims, Error> {
+    let tenant = &app.tenant;
+    let token = bearer_token(headers).ok_or(Error::MissingAuthentication)?;
+    let claims = tenant
+        .keys
+        .verify(
+            token,
+            &tenant.config.issuer,
+            &tenant.config.management_audience(),
+            tenant.clock.now_secs(),
+        )
+        .map_err(Error::InvalidToken)?;
+    if any_of.iter().any(|s| claims.has_scope(s)) {
+        Ok(claims)
+    } else {
+        Err(Error::InsufficientScope(any_of))
+    }
+}

@@ -1,0 +1,106 @@
+//! The only place that knows Auth0's error bodies. A failure is rendered for the surface it
+//! happened on: the database endpoints (`name/code/description/statusCode`), the OAuth endpoints
+//! (`error/error_description`), `/userinfo` (a bearer challenge), or the Management API
+//! (`statusCode/error/message/errorCode`). Every `match` is exhaustive with no catch-all arm, so
+//! a new domain variant does not compile until its wire shape is decided here.
+
+mod database;
+mod management;
+mod oauth;
+pub mod user;
+
+use axum::http::StatusCode;
+use portcullis_core::Error;
+use portcullis_core::store::StoreError;
+
+pub use database::DatabaseFailure;
+pub use management::ManagementFailure;
+pub use oauth::{OAuthFailure, UserinfoFailure};
+
+/// A request the HTTP layer refused before any flow ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The body is not valid JSON / form data, or not an object.
+    MalformedBody(String),
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    MissingField(&'static str),
+    /// A field has the wrong type or shape.
+    InvalidField { field: String, problem: String },
+    UnknownFields(Vec<String>),
+    InvalidQuery(String),
+    NotFound,
+    MethodNotAllowed,
+}
+
+/// Any failure a handler can return.
+#[derive(Debug)]
+pub enum ApiError {
+    Domain(Error),
+    Request(RequestError),
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        Self::Domain(e)
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        Self::Request(e)
+    }
+}
+
+/// A failure that is not the client's: logged with a short id that the client also sees.
+pub(crate) struct Internal {
+    pub status: StatusCode,
+    pub id: String,
+}
+
+pub(crate) fn internal(error: &Error) -> Internal {
+    let id = portcullis_core::secret::random_token(6);
+    let unavailable = matches!(error, Error::Store(StoreError::Unavailable(_)));
+    tracing::error!(error_id = %id, %error, "request failed");
+    Internal {
+        status: if unavailable {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        },
+        id,
+    }
+}
+
+/// `PayloadTooLarge` and friends share their texts across surfaces.
+pub(crate) fn request_text(e: &RequestError) -> String {
+    match e {
+        RequestError::MalformedBody(why) => format!("Invalid request body: {why}"),
+        RequestError::UnsupportedMediaType => {
+            "Unsupported content type: use application/json or application/x-www-form-urlencoded".to_owned()
+        }
+        RequestError::PayloadTooLarge => "Request body is too large".to_owned(),
+        RequestError::MissingField(f) => format!("Missing required parameter: {f}"),
+        RequestError::InvalidField { field, problem } => format!("Invalid parameter {field}: {problem}"),
+        RequestError::UnknownFields(fields) => {
+            format!("the following properties are not allowed: {}", fields.join(","))
+        }
+        RequestError::InvalidQuery(why) => why.clone(),
+        RequestError::NotFound => "Not Found".to_owned(),
+        RequestError::MethodNotAllowed => "Method Not Allowed".to_owned(),
+    }
+}
+
+pub(crate) fn request_status(e: &RequestError) -> StatusCode {
+    match e {
+        RequestError::MalformedBody(_)
+        | RequestError::MissingField(_)
+        | RequestError::InvalidField { .. }
+        | RequestError::UnknownFields(_)
+        | RequestError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+        RequestError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RequestError::NotFound => StatusCode::NOT_FOUND,
+        RequestError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+    }
+}

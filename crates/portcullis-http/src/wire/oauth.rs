@@ -1,0 +1,166 @@
+//! OAuth endpoint bodies `{"error","error_description"}` (RFC 6749 §5.2 with Auth0's codes and
+//! texts, seed-errors.md), and `/userinfo`'s bearer challenge.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::Error;
+use portcullis_core::tokens::TokenRejection;
+use serde_json::{Value, json};
+
+use super::{ApiError, RequestError, internal, request_status, request_text};
+
+pub struct OAuthFailure(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for OAuthFailure {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> (StatusCode, Value) {
+    (status, json!({"error": error, "error_description": description.into()}))
+}
+
+/// Where Auth0 documents the grant types a client may use; sent with `unauthorized_client`.
+const GRANT_TYPES_DOC: &str = "https://auth0.com/docs/clients/client-grant-types";
+
+fn describe(error: &Error) -> (StatusCode, Value) {
+    use StatusCode as S;
+    match error {
+        Error::WrongCredentials { by_username: false } => oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password."),
+        Error::WrongCredentials { by_username: true } => {
+            oauth(S::FORBIDDEN, "invalid_grant", "Wrong username or password.")
+        }
+        Error::UserBlocked => oauth(S::UNAUTHORIZED, "unauthorized", "user is blocked"),
+        // A wrong or missing secret, and an unknown client, answer alike: nothing tells which
+        // client ids exist (auth0/auth0.js#317, auth0/node-auth0#682).
+        Error::ClientAuthenticationFailed | Error::UnknownClient => {
+            oauth(S::UNAUTHORIZED, "access_denied", "Unauthorized")
+        }
+        Error::GrantTypeNotAllowed(grant) => (
+            S::FORBIDDEN,
+            json!({
+                "error": "unauthorized_client",
+                "error_description": format!("Grant type '{grant}' not allowed for the client."),
+                "error_uri": GRANT_TYPES_DOC
+            }),
+        ),
+        Error::UnsupportedGrantType(grant) => oauth(
+            S::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("Unsupported grant type: {grant}"),
+        ),
+        // Auth0 answers this with a server_error; a missing setting is the caller's to fix, so
+        // it is a 400 here with Auth0's text.
+        Error::NoDefaultConnection => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "Authorization server not configured with default connection.",
+        ),
+        Error::UnknownConnection => oauth(S::BAD_REQUEST, "invalid_request", "the connection was not found"),
+        Error::ConnectionDisabledForClient { .. } => {
+            oauth(S::BAD_REQUEST, "invalid_request", "the connection was disabled")
+        }
+        Error::MissingAudience => oauth(
+            S::FORBIDDEN,
+            "access_denied",
+            "No audience parameter was provided, and no default audience has been configured",
+        ),
+        Error::UnknownAudience(audience) => {
+            oauth(S::FORBIDDEN, "access_denied", format!("Service not found: {audience}"))
+        }
+        Error::AudienceNotGranted(audience) => oauth(
+            S::FORBIDDEN,
+            "access_denied",
+            format!(
+                "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants"
+            ),
+        ),
+        Error::ScopesNotGranted(scopes) => oauth(
+            S::FORBIDDEN,
+            "access_denied",
+            format!("Client has not been granted scopes: {}", scopes.join(" ")),
+        ),
+        Error::InvalidEmail(_) => oauth(S::BAD_REQUEST, "invalid_request", "Invalid email"),
+        Error::MissingAuthentication | Error::InvalidToken(_) => {
+            oauth(S::UNAUTHORIZED, "invalid_token", "Invalid token")
+        }
+        Error::InsufficientScope(_) => oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope"),
+        Error::UserNotFound => oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password."),
+        // Sign-up outcomes cannot arise on the token endpoint.
+        Error::SignupDisabled
+        | Error::UsernameNotAllowed
+        | Error::UsernameRequired
+        | Error::InvalidUsername(_)
+        | Error::WeakPassword { .. }
+        | Error::UserExists
+        | Error::UsernameExists => oauth(S::BAD_REQUEST, "invalid_request", "Invalid request"),
+        Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
+            let failure = internal(error);
+            let code = if failure.status == S::SERVICE_UNAVAILABLE {
+                "temporarily_unavailable"
+            } else {
+                "server_error"
+            };
+            oauth(failure.status, code, format!("Something went wrong (error id {})", failure.id))
+        }
+    }
+}
+
+fn describe_request(r: &RequestError) -> (StatusCode, Value) {
+    oauth(request_status(r), "invalid_request", request_text(r))
+}
+
+impl IntoResponse for OAuthFailure {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self.0 {
+            ApiError::Domain(e) => describe(e),
+            ApiError::Request(r) => describe_request(r),
+        };
+        let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// `/userinfo` answers a bad token with `401 Unauthorized` as plain text and a bearer
+/// challenge (RFC 6750 §3), as Auth0 does (auth0/Auth0.Android#629, react-native-auth0#241).
+pub struct UserinfoFailure(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for UserinfoFailure {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for UserinfoFailure {
+    fn into_response(self) -> Response {
+        let challenge = |description: &str| {
+            format!("Bearer realm=\"Users\", error=\"invalid_token\", error_description=\"{description}\"")
+        };
+        let (status, www_authenticate) = match &self.0 {
+            ApiError::Domain(Error::MissingAuthentication) => (StatusCode::UNAUTHORIZED, "Bearer realm=\"Users\"".to_owned()),
+            ApiError::Domain(Error::InvalidToken(TokenRejection::Expired)) => {
+                (StatusCode::UNAUTHORIZED, challenge("The token has expired"))
+            }
+            ApiError::Domain(Error::InvalidToken(_)) => (StatusCode::UNAUTHORIZED, challenge("Invalid token")),
+            // The user was deleted after the token was issued.
+            ApiError::Domain(Error::UserNotFound) => (StatusCode::UNAUTHORIZED, challenge("Invalid token")),
+            ApiError::Domain(other) => return OAuthFailure(ApiError::Domain(clone_internal(other))).into_response(),
+            ApiError::Request(r) => return OAuthFailure(ApiError::Request(r.clone())).into_response(),
+        };
+        let mut response = (status, "Unauthorized").into_response();
+        if let Ok(value) = HeaderValue::from_str(&www_authenticate) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// Userinfo only fails otherwise on internal errors; re-wrap them for the OAuth renderer.
+fn clone_internal(error: &Error) -> Error {
+    Error::Store(portcullis_core::store::StoreError::Internal(error.to_string()))
+}

@@ -1,0 +1,128 @@
+//! Assembling a running Portcullis: configuration → store → tenant → HTTP(S) server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use portcullis_core::Tenant;
+use portcullis_core::clock::{Clock, SystemClock};
+use portcullis_core::config::{Config, TlsConfig};
+use portcullis_core::password::hasher::PasswordHasher;
+use portcullis_core::store::Store;
+use portcullis_core::tokens::KeyRing;
+use portcullis_store::{PgStore, SqliteStore};
+
+/// Opens the configured store: PostgreSQL when `database_url` is set, else SQLite in `data_dir`.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &config.database_url {
+        Some(url) => Arc::new(
+            PgStore::connect(url, None)
+                .await
+                .with_context(|| "cannot open the PostgreSQL store at database_url")?,
+        ),
+        None => Arc::new(
+            SqliteStore::open(&config.data_dir)
+                .await
+                .with_context(|| format!("cannot open the SQLite store in {}", config.data_dir.display()))?,
+        ),
+    })
+}
+
+pub async fn build_tenant(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<Tenant> {
+    let keys = KeyRing::load_or_create(store.as_ref(), clock.now_millis())
+        .await
+        .context("cannot load the signing keys")?;
+    Ok(Tenant {
+        config: Arc::new(config),
+        store,
+        clock,
+        hasher: PasswordHasher::with_available_parallelism().context("cannot start the password hasher")?,
+        keys,
+    })
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: std::net::TcpListener,
+    tenant: Tenant,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    handle: axum_server::Handle<SocketAddr>,
+}
+
+/// How often keys are reloaded from the store, so a rotation by another process is picked up.
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
+
+impl Application {
+    /// Binds `config.listen` and prepares the tenant with the system clock.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = std::net::TcpListener::bind(config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Self::build_on(listener, config, Arc::new(SystemClock)).await
+    }
+
+    /// Uses an already bound listener (tests bind port 0 first) and the given clock.
+    pub async fn build_on(listener: std::net::TcpListener, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        listener.set_nonblocking(true)?;
+        let tls = match &config.tls {
+            TlsConfig::Off => None,
+            TlsConfig::SelfSigned => {
+                let files = tls::ensure_self_signed(&config.data_dir, config.listen)?;
+                tracing::info!(ca = %files.ca_cert.display(), "serving HTTPS with a self-signed certificate; trust this CA file (e.g. NODE_EXTRA_CA_CERTS)");
+                Some(tls::rustls_config(&files.server_cert, &files.server_key).await?)
+            }
+            TlsConfig::Files { cert, key } => Some(tls::rustls_config(cert, key).await?),
+        };
+        let store = open_store(&config).await?;
+        let tenant = build_tenant(config, store, clock).await?;
+        Ok(Self {
+            listener,
+            tenant,
+            tls,
+            handle: axum_server::Handle::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> axum_server::Handle<SocketAddr> {
+        self.handle.clone()
+    }
+
+    /// Serves until the handle asks for shutdown; in-flight requests finish first.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let tenant = self.tenant.clone();
+        let reloader = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = tenant.keys.reload(tenant.store.as_ref()).await {
+                    tracing::warn!(error = %e, "reloading signing keys failed");
+                }
+            }
+        });
+        let app = portcullis_http::router(self.tenant.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let result = match self.tls {
+            Some(tls) => {
+                axum_server::from_tcp_rustls(self.listener, tls)?
+                    .handle(self.handle)
+                    .serve(app)
+                    .await
+            }
+            None => axum_server::from_tcp(self.listener)?.handle(self.handle).serve(app).await,
+        };
+        reloader.abort();
+        result.context("the server stopped with an error")
+    }
+}
