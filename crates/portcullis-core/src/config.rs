@@ -219,12 +219,33 @@ impl FileConfig {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        // Only variables naming a top-level key overlay the file, so that other PORTCULLIS_*
+        // variables (PORTCULLIS_CONFIG, PORTCULLIS_LOG_FORMAT, …) are not taken for keys.
+        let env = Env::prefixed(ENV_PREFIX)
+            .filter(|key| {
+                let top = key.as_str().split("__").next().unwrap_or("");
+                TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+            })
+            .split("__");
         figment
-            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .merge(env)
             .extract()
             .map_err(|e| ConfigError::Read(describe_figment_error(e)))
     }
 }
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "issuer",
+    "tls",
+    "tenant",
+    "clients",
+    "client_grants",
+    "resource_servers",
+    "connections",
+];
 
 fn describe_figment_error(error: figment::Error) -> String {
     error
