@@ -68,7 +68,10 @@ mod tests {
 
     #[test]
     fn formats_like_auth0() {
-        assert_eq!(iso8601_millis(1_705_311_000_123), "2024-01-15T09:30:00.123Z");
+        assert_eq!(
+            iso8601_millis(1_705_311_000_123),
+            "2024-01-15T09:30:00.123Z"
+        );
         assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
     }
 }

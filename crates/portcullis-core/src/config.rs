@@ -386,10 +386,12 @@ impl Config {
     }
 
     pub fn validate(file: FileConfig) -> Result<Self, ConfigError> {
-        let listen: SocketAddr = file
-            .listen
-            .parse()
-            .map_err(|_| invalid("listen", format!("`{}` is not an IP:port address", file.listen)))?;
+        let listen: SocketAddr = file.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("`{}` is not an IP:port address", file.listen),
+            )
+        })?;
         let tls = match file.tls {
             None => TlsConfig::Off,
             Some(FileTls::Mode(mode)) if mode == "self-signed" => TlsConfig::SelfSigned,
@@ -402,7 +404,11 @@ impl Config {
             }
             Some(FileTls::Files { cert, key }) => TlsConfig::Files { cert, key },
         };
-        let scheme = if tls == TlsConfig::Off { "http" } else { "https" };
+        let scheme = if tls == TlsConfig::Off {
+            "http"
+        } else {
+            "https"
+        };
         let issuer = match file.issuer {
             Some(issuer) => {
                 if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
@@ -433,22 +439,32 @@ impl Config {
                 return Err(invalid(key("client_id"), "must not be empty"));
             }
             if !seen.insert(c.client_id.clone()) {
-                return Err(invalid(key("client_id"), format!("`{}` is used twice", c.client_id)));
+                return Err(invalid(
+                    key("client_id"),
+                    format!("`{}` is used twice", c.client_id),
+                ));
             }
             if let Some(secret) = &c.client_secret
                 && secret.len() < 16
             {
-                return Err(invalid(key("client_secret"), "must be at least 16 characters"));
+                return Err(invalid(
+                    key("client_secret"),
+                    "must be at least 16 characters",
+                ));
             }
             let grant_types = c.grant_types.unwrap_or_else(|| {
                 default_grant_types(c.app_type.as_deref(), c.client_secret.is_some())
             });
             for g in &grant_types {
                 if !KNOWN_GRANT_TYPES.contains(&g.as_str()) {
-                    return Err(invalid(key("grant_types"), format!("unknown grant type `{g}`")));
+                    return Err(invalid(
+                        key("grant_types"),
+                        format!("unknown grant type `{g}`"),
+                    ));
                 }
             }
-            if grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS) && c.client_secret.is_none()
+            if grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS)
+                && c.client_secret.is_none()
             {
                 return Err(invalid(
                     key("grant_types"),
@@ -456,7 +472,12 @@ impl Config {
                 ));
             }
             let app_type = c.app_type.unwrap_or_else(|| {
-                if c.client_secret.is_some() { "regular_web" } else { "spa" }.to_owned()
+                if c.client_secret.is_some() {
+                    "regular_web"
+                } else {
+                    "spa"
+                }
+                .to_owned()
             });
             let id_token_lifetime_secs = c
                 .jwt_configuration
@@ -466,7 +487,10 @@ impl Config {
             if let Some(alg) = c.jwt_configuration.as_ref().and_then(|j| j.alg.as_deref())
                 && alg != "RS256"
             {
-                return Err(invalid(key("jwt_configuration.alg"), "only RS256 is supported"));
+                return Err(invalid(
+                    key("jwt_configuration.alg"),
+                    "only RS256 is supported",
+                ));
             }
             clients.push(Client {
                 name: c.name,
@@ -485,7 +509,10 @@ impl Config {
         let mut resource_servers = Vec::new();
         for (i, r) in file.resource_servers.into_iter().enumerate() {
             if r.identifier.is_empty() {
-                return Err(invalid(format!("resource_servers[{i}].identifier"), "must not be empty"));
+                return Err(invalid(
+                    format!("resource_servers[{i}].identifier"),
+                    "must not be empty",
+                ));
             }
             resource_servers.push(ResourceServer {
                 name: r.name.unwrap_or_else(|| r.identifier.clone()),
@@ -507,7 +534,10 @@ impl Config {
             if let Some(strategy) = &c.strategy
                 && strategy != "auth0"
             {
-                return Err(invalid(key("strategy"), "only database connections (\"auth0\") are supported"));
+                return Err(invalid(
+                    key("strategy"),
+                    "only database connections (\"auth0\") are supported",
+                ));
             }
             let o = c.options;
             let policy = match o.password_policy.as_deref() {
@@ -579,7 +609,10 @@ impl Config {
             database_url: file.database_url,
             issuer,
             tls,
-            tenant_name: file.tenant.friendly_name.unwrap_or_else(|| "portcullis".to_owned()),
+            tenant_name: file
+                .tenant
+                .friendly_name
+                .unwrap_or_else(|| "portcullis".to_owned()),
             default_directory: file.tenant.default_directory,
             default_audience: file.tenant.default_audience,
             clients,
@@ -590,7 +623,10 @@ impl Config {
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
             if !seen.contains(&g.client_id) {
-                return Err(invalid(key("client_id"), format!("no client has client_id `{}`", g.client_id)));
+                return Err(invalid(
+                    key("client_id"),
+                    format!("no client has client_id `{}`", g.client_id),
+                ));
             }
             if config.resource_server(&g.audience).is_none() {
                 return Err(invalid(
@@ -603,7 +639,10 @@ impl Config {
                 ));
             }
             if config.client_grant(&g.client_id, &g.audience).is_some() {
-                return Err(invalid(key("audience"), "a grant for this client and audience already exists"));
+                return Err(invalid(
+                    key("audience"),
+                    "a grant for this client and audience already exists",
+                ));
             }
             config.client_grants.push(ClientGrant {
                 client_id: g.client_id,
@@ -620,7 +659,12 @@ impl Config {
         m.insert("issuer", self.issuer.clone());
         m.insert(
             "store",
-            if self.database_url.is_some() { "postgresql" } else { "sqlite" }.to_owned(),
+            if self.database_url.is_some() {
+                "postgresql"
+            } else {
+                "sqlite"
+            }
+            .to_owned(),
         );
         m.insert("clients", self.clients.len().to_string());
         m.insert("connections", self.connections.len().to_string());
@@ -645,14 +689,22 @@ const KNOWN_GRANT_TYPES: &[&str] = &[
 fn default_grant_types(app_type: Option<&str>, confidential: bool) -> Vec<String> {
     let list: &[&str] = match app_type {
         Some("non_interactive") => &[grant::CLIENT_CREDENTIALS],
-        Some("spa") | Some("native") => &[grant::AUTHORIZATION_CODE, grant::IMPLICIT, grant::REFRESH_TOKEN],
+        Some("spa") | Some("native") => &[
+            grant::AUTHORIZATION_CODE,
+            grant::IMPLICIT,
+            grant::REFRESH_TOKEN,
+        ],
         _ if confidential => &[
             grant::AUTHORIZATION_CODE,
             grant::IMPLICIT,
             grant::REFRESH_TOKEN,
             grant::CLIENT_CREDENTIALS,
         ],
-        _ => &[grant::AUTHORIZATION_CODE, grant::IMPLICIT, grant::REFRESH_TOKEN],
+        _ => &[
+            grant::AUTHORIZATION_CODE,
+            grant::IMPLICIT,
+            grant::REFRESH_TOKEN,
+        ],
     };
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -668,16 +720,29 @@ mod tests {
         let file = FileConfig::from_toml_str(EXAMPLE).expect("parses");
         let config = Config::validate(file).expect("validates");
         assert_eq!(config.issuer, "http://127.0.0.1:3000/");
-        assert_eq!(config.management_audience(), "http://127.0.0.1:3000/api/v2/");
-        assert!(config.client("backend").is_some_and(Client::is_confidential));
+        assert_eq!(
+            config.management_audience(),
+            "http://127.0.0.1:3000/api/v2/"
+        );
+        assert!(
+            config
+                .client("backend")
+                .is_some_and(Client::is_confidential)
+        );
         assert!(!config.client("my-spa").is_some_and(Client::is_confidential));
-        assert!(config.connection("closed").is_some_and(|c| c.disable_signup));
+        assert!(
+            config
+                .connection("closed")
+                .is_some_and(|c| c.disable_signup)
+        );
     }
 
     #[test]
     fn unknown_key_is_named() {
-        let err = FileConfig::from_toml_str("listen = \"127.0.0.1:1\"\ndata_dir = \"x\"\n[tenant]\ncolour = 1\n")
-            .expect_err("unknown key");
+        let err = FileConfig::from_toml_str(
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"x\"\n[tenant]\ncolour = 1\n",
+        )
+        .expect_err("unknown key");
         assert!(err.to_string().contains("colour"), "{err}");
     }
 
@@ -688,6 +753,10 @@ mod tests {
         )
         .expect("parses");
         let err = Config::validate(file).expect_err("bad policy");
-        assert!(err.to_string().contains("connections[0].options.passwordPolicy"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("connections[0].options.passwordPolicy"),
+            "{err}"
+        );
     }
 }

@@ -23,7 +23,10 @@ pub enum Error {
     #[error("unknown connection")]
     UnknownConnection,
     #[error("connection not enabled for the client")]
-    ConnectionDisabledForClient { client_id: String, connection: String },
+    ConnectionDisabledForClient {
+        client_id: String,
+        connection: String,
+    },
     #[error("no default directory is configured")]
     NoDefaultConnection,
     #[error("sign-up is disabled on the connection")]
@@ -39,7 +42,10 @@ pub enum Error {
     #[error("invalid username")]
     InvalidUsername(UsernameProblem),
     #[error("password too weak")]
-    WeakPassword { report: PolicyReport, policy: String },
+    WeakPassword {
+        report: PolicyReport,
+        policy: String,
+    },
     #[error("user exists")]
     UserExists,
     #[error("username exists")]

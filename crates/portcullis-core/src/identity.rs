@@ -96,9 +96,21 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Jane.Doe@Example.COM ").map(|e| e.0), Some("jane.doe@example.com".into()));
+        assert_eq!(
+            Email::parse(" Jane.Doe@Example.COM ").map(|e| e.0),
+            Some("jane.doe@example.com".into())
+        );
         assert!(Email::parse("hello@hello").is_some());
-        for bad in ["", "plain", "@example.com", "a@", "a b@example.com", "a@b@c", "a@.com", "a@com."] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a b@example.com",
+            "a@b@c",
+            "a@.com",
+            "a@com.",
+        ] {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_none());
@@ -107,11 +119,26 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse("John_Doe", 1, 15).map(|u| u.0), Ok("john_doe".into()));
-        assert_eq!(Username::parse("", 1, 15), Err(UsernameProblem::Length { min: 1, max: 15 }));
-        assert_eq!(Username::parse(&"a".repeat(16), 1, 15), Err(UsernameProblem::Length { min: 1, max: 15 }));
-        assert_eq!(Username::parse("a b", 1, 15), Err(UsernameProblem::Characters));
-        assert_eq!(Username::parse("a@b", 1, 15), Err(UsernameProblem::Characters));
+        assert_eq!(
+            Username::parse("John_Doe", 1, 15).map(|u| u.0),
+            Ok("john_doe".into())
+        );
+        assert_eq!(
+            Username::parse("", 1, 15),
+            Err(UsernameProblem::Length { min: 1, max: 15 })
+        );
+        assert_eq!(
+            Username::parse(&"a".repeat(16), 1, 15),
+            Err(UsernameProblem::Length { min: 1, max: 15 })
+        );
+        assert_eq!(
+            Username::parse("a b", 1, 15),
+            Err(UsernameProblem::Characters)
+        );
+        assert_eq!(
+            Username::parse("a@b", 1, 15),
+            Err(UsernameProblem::Characters)
+        );
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! combine them. Nothing here knows HTTP or SQL: storage is the [`store::Store`] trait, time is the
 //! [`clock::Clock`] trait, and every outcome a client can see is an [`error::Error`] variant that the
 //! HTTP layer maps to Auth0's wire format in one place.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod clock;
 pub mod config;

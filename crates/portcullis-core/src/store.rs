@@ -48,14 +48,26 @@ pub struct SigningKeyRecord {
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
-    async fn user_by_email(&self, connection: &str, email: &str) -> Result<Option<UserRecord>, StoreError>;
-    async fn user_by_username(&self, connection: &str, username: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn user_by_email(
+        &self,
+        connection: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
+    async fn user_by_username(
+        &self,
+        connection: &str,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
     /// Users and the total number matching, ordered by creation.
     async fn list_users(&self, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), StoreError>;
     /// Replaces every field of the user whose id and `version` match `user.id` and
     /// `expected_version`; the stored version becomes `expected_version + 1`.
     /// `Ok(false)` when the user changed meanwhile or no longer exists.
-    async fn replace_user(&self, user: &UserRecord, expected_version: i64) -> Result<bool, StoreError>;
+    async fn replace_user(
+        &self,
+        user: &UserRecord,
+        expected_version: i64,
+    ) -> Result<bool, StoreError>;
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
     /// Counts a successful login atomically (`logins_count + 1`, `last_login`, `last_ip`).
     async fn record_login(&self, id: &str, at: i64, ip: Option<&str>) -> Result<(), StoreError>;

@@ -60,8 +60,11 @@ pub enum TokenRejection {
 pub fn generate_key_record(generation: i64, now_millis: i64) -> Result<SigningKeyRecord, KeyError> {
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rsa::{KeyPair, KeySize};
-    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError::Generate(e.to_string()))?;
-    let der = pair.as_der().map_err(|e| KeyError::Generate(e.to_string()))?;
+    let pair =
+        KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError::Generate(e.to_string()))?;
+    let der = pair
+        .as_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
     let pem = pem_encode("PRIVATE KEY", der.as_ref());
     let kid = {
         let mut random = [0u8; 16];
@@ -92,8 +95,10 @@ fn load(record: &SigningKeyRecord) -> Result<LoadedKey, KeyError> {
         kid: record.kid.clone(),
         problem,
     };
-    let encoding = EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
-    let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| unusable(e.to_string()))?;
+    let encoding = EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes())
+        .map_err(|e| unusable(e.to_string()))?;
+    let mut jwk =
+        Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| unusable(e.to_string()))?;
     jwk.common.key_id = Some(record.kid.clone());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
@@ -127,7 +132,13 @@ impl KeyRing {
 
     /// Adds a key one generation newer than the newest; it signs from the next reload on.
     pub async fn rotate(store: &dyn Store, now_millis: i64) -> Result<SigningKeyRecord, KeyError> {
-        let newest = store.signing_keys().await?.iter().map(|k| k.generation).max().unwrap_or(0);
+        let newest = store
+            .signing_keys()
+            .await?
+            .iter()
+            .map(|k| k.generation)
+            .max()
+            .unwrap_or(0);
         let record = generate_key_record(newest + 1, now_millis)?;
         store.insert_signing_key(&record).await?;
         Ok(record)
@@ -163,12 +174,19 @@ impl KeyRing {
         let key = self.current()?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::Sign(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .map_err(|e| KeyError::Sign(e.to_string()))
     }
 
     /// Verifies an RS256 token signed by one of our keys, issued by `issuer`, for `audience`
     /// (which must be one of the token's `aud` values), at time `now_secs`.
-    pub fn verify(&self, token: &str, issuer: &str, audience: &str, now_secs: i64) -> Result<AccessClaims, TokenRejection> {
+    pub fn verify(
+        &self,
+        token: &str,
+        issuer: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<AccessClaims, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         if header.alg != Algorithm::RS256 {
             return Err(TokenRejection::BadSignature);
@@ -184,12 +202,11 @@ impl KeyRing {
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).map_err(|e| {
-            match e.kind() {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
+            .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenRejection::BadSignature,
                 _ => TokenRejection::Malformed,
-            }
-        })?;
+            })?;
         let claims = data.claims;
         if claims.iss != issuer {
             return Err(TokenRejection::WrongIssuer);

@@ -54,7 +54,11 @@ pub fn default_picture(email: &str, name: &str) -> String {
         .take(2)
         .collect::<String>()
         .to_lowercase();
-    let initials = if initials.is_empty() { "us".to_owned() } else { initials };
+    let initials = if initials.is_empty() {
+        "us".to_owned()
+    } else {
+        initials
+    };
     format!(
         "https://s.gravatar.com/avatar/{}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png",
         hex::encode(digest)

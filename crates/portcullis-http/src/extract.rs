@@ -49,8 +49,8 @@ pub async fn read_object(
             Err(e) => return Err(RequestError::MalformedBody(e.to_string())),
         },
         "application/x-www-form-urlencoded" if accepts == Accepts::JsonOrForm => {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&bytes).map_err(|e| RequestError::MalformedBody(e.to_string()))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|e| RequestError::MalformedBody(e.to_string()))?;
             let mut map = Map::new();
             for (k, v) in pairs {
                 map.insert(k, Value::String(v));
@@ -68,7 +68,10 @@ pub async fn read_object(
 }
 
 /// Takes a string member out of `object`; a non-string value is an error naming the field.
-pub fn take_string(object: &mut Map<String, Value>, field: &'static str) -> Result<Option<String>, RequestError> {
+pub fn take_string(
+    object: &mut Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<String>, RequestError> {
     match object.remove(field) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -79,13 +82,19 @@ pub fn take_string(object: &mut Map<String, Value>, field: &'static str) -> Resu
     }
 }
 
-pub fn require_string(object: &mut Map<String, Value>, field: &'static str) -> Result<String, RequestError> {
+pub fn require_string(
+    object: &mut Map<String, Value>,
+    field: &'static str,
+) -> Result<String, RequestError> {
     take_string(object, field)?
         .filter(|s| !s.is_empty())
         .ok_or(RequestError::MissingField(field))
 }
 
-pub fn take_bool(object: &mut Map<String, Value>, field: &'static str) -> Result<Option<bool>, RequestError> {
+pub fn take_bool(
+    object: &mut Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<bool>, RequestError> {
     match object.remove(field) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
@@ -148,7 +157,9 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     let unescape = |s: &str| {
@@ -177,14 +188,23 @@ mod tests {
     fn basic_credentials_are_decoded() {
         let mut headers = HeaderMap::new();
         let encoded = base64::engine::general_purpose::STANDARD.encode("backend:a%3Asecret");
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {encoded}")).expect("header"));
-        assert_eq!(basic_credentials(&headers), Some(("backend".into(), "a:secret".into())));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {encoded}")).expect("header"),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Some(("backend".into(), "a:secret".into()))
+        );
     }
 
     #[test]
     fn bearer_is_found() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(bearer_token(&headers), Some("abc"));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer_token(&headers), None);

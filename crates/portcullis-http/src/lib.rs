@@ -1,6 +1,9 @@
 //! Auth0's wire on top of the domain: routers for the Authentication API and the Management
 //! API. Handlers parse, call one flow, and render; `wire` alone writes error bodies.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod authentication;
 pub mod extract;
@@ -53,7 +56,11 @@ fn cors_layer(tenant: &Tenant) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static("auth0-client")])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static("auth0-client"),
+        ])
         .max_age(Duration::from_secs(86_400))
 }
 

@@ -2,7 +2,10 @@
 //! sqlx, sharing their SQL text where the dialects agree (both accept `$n` placeholders).
 //! SQLite is the embedded default (a file in the data folder); PostgreSQL is shared by several
 //! nodes. Both pass the same conformance suite (`tests/conformance.rs`).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod postgres;
 mod rows;
@@ -28,9 +31,10 @@ pub(crate) fn classify(error: sqlx::Error) -> StoreError {
             };
             StoreError::Conflict(field)
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable(error.to_string())
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(error.to_string()),
         _ => StoreError::Internal(error.to_string()),
     }
 }

@@ -19,14 +19,23 @@ impl PgStore {
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let mut options = PgConnectOptions::from_str(url).map_err(crate::classify)?;
         if let Some(schema) = schema {
-            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(StoreError::Internal(format!("invalid schema name {schema}")));
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(StoreError::Internal(format!(
+                    "invalid schema name {schema}"
+                )));
             }
-            let mut conn = PgConnection::connect_with(&options).await.map_err(crate::classify)?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
-                .execute(&mut conn)
+            let mut conn = PgConnection::connect_with(&options)
                 .await
                 .map_err(crate::classify)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}"
+            )))
+            .execute(&mut conn)
+            .await
+            .map_err(crate::classify)?;
             conn.close().await.map_err(crate::classify)?;
             options = options.options([("search_path", schema)]);
         }

@@ -61,7 +61,9 @@ pub(crate) struct UserRow {
 fn parse_object(text: &str) -> Result<Map<String, Value>, StoreError> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(StoreError::Internal("stored metadata is not a JSON object".into())),
+        _ => Err(StoreError::Internal(
+            "stored metadata is not a JSON object".into(),
+        )),
     }
 }
 

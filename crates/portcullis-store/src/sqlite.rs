@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use portcullis_core::store::StoreError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -20,8 +20,9 @@ pub const DATABASE_FILE: &str = "portcullis.sqlite3";
 impl SqliteStore {
     /// Opens (creating if needed) `data_dir/portcullis.sqlite3` and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         Self::open_file(&data_dir.join(DATABASE_FILE)).await
     }
 

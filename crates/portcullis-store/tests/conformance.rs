@@ -43,7 +43,10 @@ fn user(id: &str, connection: &str, email: &str, username: Option<&str>) -> User
         name: email.to_owned(),
         nickname: "jane".to_owned(),
         picture: "https://example.com/p.png".to_owned(),
-        user_metadata: json!({"color": "blue"}).as_object().cloned().unwrap_or_default(),
+        user_metadata: json!({"color": "blue"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
         app_metadata: Default::default(),
         blocked: None,
         created_at: 1_000,
@@ -57,29 +60,102 @@ fn user(id: &str, connection: &str, email: &str, username: Option<&str>) -> User
 }
 
 async fn round_trips_a_user(s: Arc<dyn Store>) {
-    let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "jane@example.com", Some("jane"));
+    let u = user(
+        "aaaaaaaaaaaaaaaaaaaaaaa1",
+        "db",
+        "jane@example.com",
+        Some("jane"),
+    );
     s.insert_user(&u).await.expect("insert");
     assert_eq!(s.user_by_id(&u.id).await.expect("get"), Some(u.clone()));
-    assert_eq!(s.user_by_email("db", "jane@example.com").await.expect("get"), Some(u.clone()));
-    assert_eq!(s.user_by_username("db", "jane").await.expect("get"), Some(u.clone()));
-    assert_eq!(s.user_by_email("other", "jane@example.com").await.expect("get"), None);
+    assert_eq!(
+        s.user_by_email("db", "jane@example.com")
+            .await
+            .expect("get"),
+        Some(u.clone())
+    );
+    assert_eq!(
+        s.user_by_username("db", "jane").await.expect("get"),
+        Some(u.clone())
+    );
+    assert_eq!(
+        s.user_by_email("other", "jane@example.com")
+            .await
+            .expect("get"),
+        None
+    );
     assert_eq!(s.user_by_id("nope").await.expect("get"), None);
 }
 
 async fn email_is_unique_per_connection(s: Arc<dyn Store>) {
-    s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None)).await.expect("first");
-    let again = s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa2", "db", "a@example.com", None)).await;
-    assert!(matches!(again, Err(StoreError::Conflict(UniqueField::Email))), "{again:?}");
-    s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa3", "other", "a@example.com", None)).await.expect("other connection");
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa1",
+        "db",
+        "a@example.com",
+        None,
+    ))
+    .await
+    .expect("first");
+    let again = s
+        .insert_user(&user(
+            "aaaaaaaaaaaaaaaaaaaaaaa2",
+            "db",
+            "a@example.com",
+            None,
+        ))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(UniqueField::Email))),
+        "{again:?}"
+    );
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa3",
+        "other",
+        "a@example.com",
+        None,
+    ))
+    .await
+    .expect("other connection");
 }
 
 async fn username_is_unique_per_connection(s: Arc<dyn Store>) {
-    s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", Some("jo"))).await.expect("first");
-    let again = s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa2", "db", "b@example.com", Some("jo"))).await;
-    assert!(matches!(again, Err(StoreError::Conflict(UniqueField::Username))), "{again:?}");
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa1",
+        "db",
+        "a@example.com",
+        Some("jo"),
+    ))
+    .await
+    .expect("first");
+    let again = s
+        .insert_user(&user(
+            "aaaaaaaaaaaaaaaaaaaaaaa2",
+            "db",
+            "b@example.com",
+            Some("jo"),
+        ))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(UniqueField::Username))),
+        "{again:?}"
+    );
     // Users without usernames never collide with each other.
-    s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa3", "db", "c@example.com", None)).await.expect("no username");
-    s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa4", "db", "d@example.com", None)).await.expect("no username");
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa3",
+        "db",
+        "c@example.com",
+        None,
+    ))
+    .await
+    .expect("no username");
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa4",
+        "db",
+        "d@example.com",
+        None,
+    ))
+    .await
+    .expect("no username");
 }
 
 async fn concurrent_inserts_of_one_email_make_one_user(s: Arc<dyn Store>) {
@@ -87,7 +163,13 @@ async fn concurrent_inserts_of_one_email_make_one_user(s: Arc<dyn Store>) {
     for i in 0..20 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.insert_user(&user(&format!("bbbbbbbbbbbbbbbbbbbbbb{i:02}"), "db", "race@example.com", None)).await
+            s.insert_user(&user(
+                &format!("bbbbbbbbbbbbbbbbbbbbbb{i:02}"),
+                "db",
+                "race@example.com",
+                None,
+            ))
+            .await
         }));
     }
     let mut ok = 0;
@@ -100,7 +182,11 @@ async fn concurrent_inserts_of_one_email_make_one_user(s: Arc<dyn Store>) {
     }
     assert_eq!(ok, 1);
     let (users, total) = s
-        .list_users(&UserQuery { email: Some("race@example.com".into()), limit: 10, ..Default::default() })
+        .list_users(&UserQuery {
+            email: Some("race@example.com".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .expect("list");
     assert_eq!((users.len(), total), (1, 1));
@@ -117,11 +203,21 @@ async fn replace_checks_the_version(s: Arc<dyn Store>) {
     let stored = s.user_by_id(&u.id).await.expect("get").expect("exists");
     assert_eq!((stored.blocked, stored.version), (Some(true), 2));
     // A replace that takes another user's e-mail is a conflict.
-    s.insert_user(&user("aaaaaaaaaaaaaaaaaaaaaaa2", "db", "b@example.com", None)).await.expect("insert");
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa2",
+        "db",
+        "b@example.com",
+        None,
+    ))
+    .await
+    .expect("insert");
     let mut clash = stored.clone();
     clash.email = "b@example.com".into();
     let r = s.replace_user(&clash, 2).await;
-    assert!(matches!(r, Err(StoreError::Conflict(UniqueField::Email))), "{r:?}");
+    assert!(
+        matches!(r, Err(StoreError::Conflict(UniqueField::Email))),
+        "{r:?}"
+    );
 }
 
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
@@ -130,7 +226,10 @@ async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for i in 0..10 {
         let s = s.clone();
-        tasks.push(tokio::spawn(async move { s.record_login("aaaaaaaaaaaaaaaaaaaaaaa1", 5_000 + i, Some("10.0.0.1")).await }));
+        tasks.push(tokio::spawn(async move {
+            s.record_login("aaaaaaaaaaaaaaaaaaaaaaa1", 5_000 + i, Some("10.0.0.1"))
+                .await
+        }));
     }
     for t in tasks {
         t.await.expect("task").expect("record");
@@ -143,16 +242,48 @@ async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
 
 async fn lists_pages_and_deletes(s: Arc<dyn Store>) {
     for i in 0..5 {
-        let mut u = user(&format!("cccccccccccccccccccccc{i:02}"), "db", &format!("u{i}@example.com"), None);
+        let mut u = user(
+            &format!("cccccccccccccccccccccc{i:02}"),
+            "db",
+            &format!("u{i}@example.com"),
+            None,
+        );
         u.created_at = 1_000 + i;
         s.insert_user(&u).await.expect("insert");
     }
-    let (page, total) = s.list_users(&UserQuery { offset: 2, limit: 2, ..Default::default() }).await.expect("list");
+    let (page, total) = s
+        .list_users(&UserQuery {
+            offset: 2,
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
     assert_eq!(total, 5);
-    assert_eq!(page.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["u2@example.com", "u3@example.com"]);
-    assert!(s.delete_user("cccccccccccccccccccccc02").await.expect("delete"));
-    assert!(!s.delete_user("cccccccccccccccccccccc02").await.expect("delete twice"));
-    assert_eq!(s.list_users(&UserQuery { limit: 10, ..Default::default() }).await.expect("list").1, 4);
+    assert_eq!(
+        page.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(),
+        ["u2@example.com", "u3@example.com"]
+    );
+    assert!(
+        s.delete_user("cccccccccccccccccccccc02")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !s.delete_user("cccccccccccccccccccccc02")
+            .await
+            .expect("delete twice")
+    );
+    assert_eq!(
+        s.list_users(&UserQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .1,
+        4
+    );
 }
 
 async fn signing_key_generations_are_unique(s: Arc<dyn Store>) {
@@ -163,10 +294,16 @@ async fn signing_key_generations_are_unique(s: Arc<dyn Store>) {
         created_at: 1,
     };
     s.insert_signing_key(&key("k1", 1)).await.expect("first");
-    assert!(matches!(s.insert_signing_key(&key("k2", 1)).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_signing_key(&key("k2", 1)).await,
+        Err(StoreError::Conflict(_))
+    ));
     s.insert_signing_key(&key("k2", 2)).await.expect("second");
     let keys = s.signing_keys().await.expect("keys");
-    assert_eq!(keys.iter().map(|k| k.generation).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        keys.iter().map(|k| k.generation).collect::<Vec<_>>(),
+        [2, 1]
+    );
 }
 
 macro_rules! conformance {
@@ -194,10 +331,11 @@ conformance!(
 #[test]
 fn both_dialects_have_the_same_migrations() {
     let names = |dir: &str| {
-        let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-            .expect("migrations folder")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                .expect("migrations folder")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
         v.sort();
         v
     };
@@ -207,12 +345,15 @@ fn both_dialects_have_the_same_migrations() {
         names(dir)
             .iter()
             .flat_map(|f| {
-                std::fs::read_to_string(format!("{}/migrations/{dir}/{f}", env!("CARGO_MANIFEST_DIR")))
-                    .expect("read")
-                    .lines()
-                    .filter(|l| !l.trim_start().starts_with("--"))
-                    .map(|l| l.split_whitespace().next().unwrap_or("").to_owned())
-                    .collect::<Vec<_>>()
+                std::fs::read_to_string(format!(
+                    "{}/migrations/{dir}/{f}",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
+                .expect("read")
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .map(|l| l.split_whitespace().next().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
             })
             .collect()
     };

@@ -1,5 +1,8 @@
 //! Assembling a running Portcullis: configuration → store → tenant → HTTP(S) server.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod tls;
 
@@ -24,15 +27,20 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 .await
                 .with_context(|| "cannot open the PostgreSQL store at database_url")?,
         ),
-        None => Arc::new(
-            SqliteStore::open(&config.data_dir)
-                .await
-                .with_context(|| format!("cannot open the SQLite store in {}", config.data_dir.display()))?,
-        ),
+        None => Arc::new(SqliteStore::open(&config.data_dir).await.with_context(|| {
+            format!(
+                "cannot open the SQLite store in {}",
+                config.data_dir.display()
+            )
+        })?),
     })
 }
 
-pub async fn build_tenant(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<Tenant> {
+pub async fn build_tenant(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Tenant> {
     let keys = KeyRing::load_or_create(store.as_ref(), clock.now_millis())
         .await
         .context("cannot load the signing keys")?;
@@ -40,7 +48,8 @@ pub async fn build_tenant(config: Config, store: Arc<dyn Store>, clock: Arc<dyn 
         config: Arc::new(config),
         store,
         clock,
-        hasher: PasswordHasher::with_available_parallelism().context("cannot start the password hasher")?,
+        hasher: PasswordHasher::with_available_parallelism()
+            .context("cannot start the password hasher")?,
         keys,
     })
 }
@@ -65,7 +74,22 @@ impl Application {
     }
 
     /// Uses an already bound listener (tests bind port 0 first) and the given clock.
-    pub async fn build_on(listener: std::net::TcpListener, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn build_on(
+        listener: std::net::TcpListener,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        Self::build_with(listener, config, clock, store).await
+    }
+
+    /// As [`Application::build_on`], with a store opened by the caller.
+    pub async fn build_with(
+        listener: std::net::TcpListener,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Self> {
         listener.set_nonblocking(true)?;
         let tls = match &config.tls {
             TlsConfig::Off => None,
@@ -76,7 +100,6 @@ impl Application {
             }
             TlsConfig::Files { cert, key } => Some(tls::rustls_config(cert, key).await?),
         };
-        let store = open_store(&config).await?;
         let tenant = build_tenant(config, store, clock).await?;
         Ok(Self {
             listener,
@@ -112,7 +135,8 @@ impl Application {
                 }
             }
         });
-        let app = portcullis_http::router(self.tenant.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = portcullis_http::router(self.tenant.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {
             Some(tls) => {
                 axum_server::from_tcp_rustls(self.listener, tls)?
@@ -120,7 +144,12 @@ impl Application {
                     .serve(app)
                     .await
             }
-            None => axum_server::from_tcp(self.listener)?.handle(self.handle).serve(app).await,
+            None => {
+                axum_server::from_tcp(self.listener)?
+                    .handle(self.handle)
+                    .serve(app)
+                    .await
+            }
         };
         reloader.abort();
         result.context("the server stopped with an error")

@@ -14,10 +14,20 @@ use portcullis_core::store::UserQuery;
 use portcullis_core::tokens::KeyRing;
 
 #[derive(Parser)]
-#[command(name = "portcullis", version, about = "A self-hosted authentication server that speaks Auth0's APIs")]
+#[command(
+    name = "portcullis",
+    version,
+    about = "A self-hosted authentication server that speaks Auth0's APIs"
+)]
 struct Cli {
     /// The configuration file (TOML, Auth0's object and field names).
-    #[arg(long, short, global = true, env = "PORTCULLIS_CONFIG", default_value = "portcullis.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "PORTCULLIS_CONFIG",
+        default_value = "portcullis.toml"
+    )]
     config: PathBuf,
     /// Process log format.
     #[arg(long, global = true, env = "PORTCULLIS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
@@ -84,7 +94,9 @@ enum UserCommand {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -160,7 +172,10 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Rotate => {
             KeyRing::load_or_create(store.as_ref(), now).await?;
             let key = KeyRing::rotate(store.as_ref(), now).await?;
-            println!("new signing key {} (generation {})", key.kid, key.generation);
+            println!(
+                "new signing key {} (generation {})",
+                key.kid, key.generation
+            );
         }
         KeysCommand::List => {
             for key in store.signing_keys().await? {
@@ -188,12 +203,16 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                 username,
                 ..NewUser::default()
             };
-            let user = users::create(&tenant, &connection, new).await.map_err(|e| match e {
-                portcullis_core::Error::WeakPassword { policy, .. } => {
-                    anyhow::anyhow!("the password does not meet the connection's policy:\n{policy}")
-                }
-                other => describe(other),
-            })?;
+            let user = users::create(&tenant, &connection, new)
+                .await
+                .map_err(|e| match e {
+                    portcullis_core::Error::WeakPassword { policy, .. } => {
+                        anyhow::anyhow!(
+                            "the password does not meet the connection's policy:\n{policy}"
+                        )
+                    }
+                    other => describe(other),
+                })?;
             println!("{}", user.user_id());
         }
         UserCommand::List { email, connection } => {
@@ -222,7 +241,10 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             set_blocked(&tenant, &user_id, false).await?;
         }
         UserCommand::Delete { user_id } => {
-            users::get(&tenant, &user_id).await.map_err(describe).context("no such user")?;
+            users::get(&tenant, &user_id)
+                .await
+                .map_err(describe)
+                .context("no such user")?;
             users::delete(&tenant, &user_id).await.map_err(describe)?;
             println!("deleted {user_id}");
         }
@@ -230,12 +252,21 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn set_blocked(tenant: &portcullis_core::Tenant, user_id: &str, blocked: bool) -> anyhow::Result<()> {
+async fn set_blocked(
+    tenant: &portcullis_core::Tenant,
+    user_id: &str,
+    blocked: bool,
+) -> anyhow::Result<()> {
     let patch = UserPatch {
         blocked: Some(blocked),
         ..UserPatch::default()
     };
-    users::update(tenant, user_id, patch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{} {user_id}", if blocked { "blocked" } else { "unblocked" });
+    users::update(tenant, user_id, patch)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{} {user_id}",
+        if blocked { "blocked" } else { "unblocked" }
+    );
     Ok(())
 }

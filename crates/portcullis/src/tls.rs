@@ -39,7 +39,11 @@ pub fn ensure_self_signed(data_dir: &Path, listen: SocketAddr) -> anyhow::Result
         key
     };
 
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     let ip = listen.ip().to_string();
     if !names.contains(&ip) && !listen.ip().is_unspecified() {
         names.push(ip);
@@ -50,7 +54,9 @@ pub fn ensure_self_signed(data_dir: &Path, listen: SocketAddr) -> anyhow::Result
         let ca = ca_params();
         let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name.push(DnType::CommonName, "Portcullis server");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Portcullis server");
         params.subject_alt_names = names
             .iter()
             .map(|n| match n.parse::<std::net::IpAddr>() {
@@ -71,7 +77,9 @@ pub fn ensure_self_signed(data_dir: &Path, listen: SocketAddr) -> anyhow::Result
 
 fn ca_params() -> CertificateParams {
     let mut params = CertificateParams::default();
-    params.distinguished_name.push(DnType::CommonName, "Portcullis local CA");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Portcullis local CA");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.not_before = time::macros::datetime!(2024-01-01 0:00 UTC);
@@ -89,8 +97,17 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn rustls_config(cert: &Path, key: &Path) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+pub async fn rustls_config(
+    cert: &Path,
+    key: &Path,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
     axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
         .await
-        .with_context(|| format!("cannot load TLS certificate {} / key {}", cert.display(), key.display()))
+        .with_context(|| {
+            format!(
+                "cannot load TLS certificate {} / key {}",
+                cert.display(),
+                key.display()
+            )
+        })
 }

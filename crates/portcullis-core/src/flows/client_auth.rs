@@ -12,8 +12,14 @@ pub struct ClientCredentials {
     pub client_secret: Option<String>,
 }
 
-pub fn authenticate<'t>(tenant: &'t Tenant, presented: &ClientCredentials) -> Result<&'t Client, Error> {
-    let client = tenant.config.client(&presented.client_id).ok_or(Error::UnknownClient)?;
+pub fn authenticate<'t>(
+    tenant: &'t Tenant,
+    presented: &ClientCredentials,
+) -> Result<&'t Client, Error> {
+    let client = tenant
+        .config
+        .client(&presented.client_id)
+        .ok_or(Error::UnknownClient)?;
     match (&client.secret, &presented.client_secret) {
         (Some(digest), Some(secret)) if digest.matches(secret) => Ok(client),
         (Some(_), _) => Err(Error::ClientAuthenticationFailed),

@@ -54,13 +54,21 @@ pub async fn password_login(
             .await?
     } else {
         match Email::parse(identifier) {
-            Some(email) => tenant.store.user_by_email(&connection.name, email.as_str()).await?,
+            Some(email) => {
+                tenant
+                    .store
+                    .user_by_email(&connection.name, email.as_str())
+                    .await?
+            }
             None => None,
         }
     };
     let verified = tenant
         .hasher
-        .verify(&login.password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .verify(
+            &login.password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+        )
         .await?;
     let user = match user {
         Some(user) if verified => user,
@@ -74,7 +82,10 @@ pub async fn password_login(
         return Err(Error::UserBlocked);
     }
     let now = tenant.clock.now_millis();
-    tenant.store.record_login(&user.id, now, login.ip.as_deref()).await?;
+    tenant
+        .store
+        .record_login(&user.id, now, login.ip.as_deref())
+        .await?;
     Ok(UserRecord {
         logins_count: user.logins_count + 1,
         last_login: Some(now),

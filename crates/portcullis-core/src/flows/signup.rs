@@ -36,7 +36,10 @@ pub struct SignUp {
 
 /// `POST /dbconnections/signup`.
 pub async fn sign_up(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Error> {
-    tenant.config.client(&request.client_id).ok_or(Error::UnknownClient)?;
+    tenant
+        .config
+        .client(&request.client_id)
+        .ok_or(Error::UnknownClient)?;
     let connection = tenant
         .config
         .connection(&request.connection)
@@ -55,7 +58,11 @@ pub async fn sign_up(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Err
 
 /// Validates identifiers, checks the password policy, hashes, and inserts; the unique indexes
 /// decide between concurrent sign-ups of the same e-mail or username.
-pub async fn create_user(tenant: &Tenant, connection: &Connection, new: NewUser) -> Result<UserRecord, Error> {
+pub async fn create_user(
+    tenant: &Tenant,
+    connection: &Connection,
+    new: NewUser,
+) -> Result<UserRecord, Error> {
     let email = Email::parse(&new.email).ok_or_else(|| Error::InvalidEmail(new.email.clone()))?;
     let username = parse_username(connection, new.username.as_deref())?;
     check_password(connection, &new.password)?;
@@ -63,8 +70,12 @@ pub async fn create_user(tenant: &Tenant, connection: &Connection, new: NewUser)
     let password_hash = tenant.hasher.hash(&new.password).await?;
     let now = tenant.clock.now_millis();
     let name = new.name.unwrap_or_else(|| email.as_str().to_owned());
-    let nickname = new.nickname.unwrap_or_else(|| email.local_part().to_owned());
-    let picture = new.picture.unwrap_or_else(|| default_picture(email.as_str(), &name));
+    let nickname = new
+        .nickname
+        .unwrap_or_else(|| email.local_part().to_owned());
+    let picture = new
+        .picture
+        .unwrap_or_else(|| default_picture(email.as_str(), &name));
     let user = UserRecord {
         id: new_user_id(now.div_euclid(1000)),
         connection: connection.name.clone(),
@@ -96,7 +107,10 @@ pub async fn create_user(tenant: &Tenant, connection: &Connection, new: NewUser)
     }
 }
 
-pub fn parse_username(connection: &Connection, raw: Option<&str>) -> Result<Option<Username>, Error> {
+pub fn parse_username(
+    connection: &Connection,
+    raw: Option<&str>,
+) -> Result<Option<Username>, Error> {
     match (connection.requires_username, raw) {
         (false, None) => Ok(None),
         (false, Some(_)) => Err(Error::UsernameNotAllowed),
@@ -109,8 +123,10 @@ pub fn parse_username(connection: &Connection, raw: Option<&str>) -> Result<Opti
 
 pub fn check_password(connection: &Connection, password: &str) -> Result<(), Error> {
     let policy = PasswordPolicy::new(connection.policy, connection.min_length);
-    policy.check(password).map_err(|report| Error::WeakPassword {
-        report,
-        policy: policy.describe(),
-    })
+    policy
+        .check(password)
+        .map_err(|report| Error::WeakPassword {
+            report,
+            policy: policy.describe(),
+        })
 }

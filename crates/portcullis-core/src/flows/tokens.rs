@@ -18,11 +18,21 @@ pub struct TokenSet {
 }
 
 /// Scopes that concern the user's identity rather than an API.
-const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// The API a user's access token is for: a configured resource server, the tenant's default
 /// audience, or none (then the token is good for `/userinfo` only).
-pub fn resolve_user_audience(tenant: &Tenant, audience: Option<&str>) -> Result<Option<ResourceServer>, Error> {
+pub fn resolve_user_audience(
+    tenant: &Tenant,
+    audience: Option<&str>,
+) -> Result<Option<ResourceServer>, Error> {
     let audience = audience
         .filter(|a| !a.is_empty())
         .or(tenant.config.default_audience.as_deref());
@@ -67,7 +77,10 @@ pub fn issue_user_tokens(
             Audience::Many(vec![api.identifier.clone(), config.userinfo_audience()]),
             api.token_lifetime_secs,
         ),
-        Some(api) => (Audience::One(api.identifier.clone()), api.token_lifetime_secs),
+        Some(api) => (
+            Audience::One(api.identifier.clone()),
+            api.token_lifetime_secs,
+        ),
         None => (
             Audience::One(config.userinfo_audience()),
             crate::config::DEFAULT_ACCESS_TOKEN_LIFETIME,
@@ -137,7 +150,9 @@ pub fn client_credentials(
     requested_scope: Option<&str>,
 ) -> Result<TokenSet, Error> {
     if !client.allows_grant(grant::CLIENT_CREDENTIALS) || !client.is_confidential() {
-        return Err(Error::GrantTypeNotAllowed(grant::CLIENT_CREDENTIALS.to_owned()));
+        return Err(Error::GrantTypeNotAllowed(
+            grant::CLIENT_CREDENTIALS.to_owned(),
+        ));
     }
     let config = &tenant.config;
     let audience = audience

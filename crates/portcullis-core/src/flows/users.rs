@@ -9,14 +9,21 @@ use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
 pub async fn create(tenant: &Tenant, connection: &str, new: NewUser) -> Result<UserRecord, Error> {
-    let connection = tenant.config.connection(connection).ok_or(Error::UnknownConnection)?;
+    let connection = tenant
+        .config
+        .connection(connection)
+        .ok_or(Error::UnknownConnection)?;
     create_user(tenant, connection, new).await
 }
 
 /// Finds a user by its `auth0|<id>` user id.
 pub async fn get(tenant: &Tenant, user_id: &str) -> Result<UserRecord, Error> {
     let id = parse_user_id(user_id).ok_or(Error::UserNotFound)?;
-    tenant.store.user_by_id(id).await?.ok_or(Error::UserNotFound)
+    tenant
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or(Error::UserNotFound)
 }
 
 pub async fn list(tenant: &Tenant, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), Error> {
@@ -81,7 +88,11 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
     };
     let mut new_hash = None;
     for _ in 0..MAX_ATTEMPTS {
-        let current = tenant.store.user_by_id(id).await?.ok_or(Error::UserNotFound)?;
+        let current = tenant
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or(Error::UserNotFound)?;
         let connection = tenant
             .config
             .connection(&current.connection)
@@ -96,11 +107,11 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
         }
         let now = tenant.clock.now_millis();
         let mut next = current.clone();
-        if let Some(email) = &email {
-            if next.email != email.as_str() {
-                next.email = email.as_str().to_owned();
-                next.email_verified = false;
-            }
+        if let Some(email) = &email
+            && next.email != email.as_str()
+        {
+            next.email = email.as_str().to_owned();
+            next.email_verified = false;
         }
         if let Some(v) = patch.email_verified {
             next.email_verified = v;
@@ -171,9 +182,18 @@ mod tests {
 
     #[test]
     fn metadata_merge_is_one_level_and_null_deletes() {
-        let mut target = json!({"a": 1, "b": {"x": 1}, "c": 3}).as_object().cloned().unwrap_or_default();
-        let patch = json!({"b": {"y": 2}, "c": null, "d": 4}).as_object().cloned().unwrap_or_default();
+        let mut target = json!({"a": 1, "b": {"x": 1}, "c": 3})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let patch = json!({"b": {"y": 2}, "c": null, "d": 4})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         merge_metadata(&mut target, &patch);
-        assert_eq!(Value::Object(target), json!({"a": 1, "b": {"y": 2}, "d": 4}));
+        assert_eq!(
+            Value::Object(target),
+            json!({"a": 1, "b": {"y": 2}, "d": 4})
+        );
     }
 }

@@ -77,7 +77,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::PoolClosed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::PoolClosed)?;
         let password = password.as_bytes().to_vec();
         tokio::task::spawn_blocking(move || hash_blocking(&password))
             .await
@@ -87,7 +91,11 @@ impl PasswordHasher {
     /// Verifies `password` against `stored`, or against the dummy hash when there is no user,
     /// so both cost the same. Returns false in the latter case.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::PoolClosed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::PoolClosed)?;
         let password = password.as_bytes().to_vec();
         let (target, real) = match stored {
             Some(s) => (s.to_owned(), true),
@@ -113,10 +121,28 @@ mod tests {
     async fn hash_then_verify() {
         let hasher = PasswordHasher::new(2).expect("hasher");
         let hash = hasher.hash("Secret123!").await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("Secret123!", Some(&hash)).await.expect("verify"));
-        assert!(!hasher.verify("Secret123?", Some(&hash)).await.expect("verify"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            hasher
+                .verify("Secret123!", Some(&hash))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify("Secret123?", Some(&hash))
+                .await
+                .expect("verify")
+        );
         assert!(!hasher.verify("Secret123!", None).await.expect("verify"));
-        assert!(!hasher.verify("x", Some("not a hash")).await.expect("verify"));
+        assert!(
+            !hasher
+                .verify("x", Some("not a hash"))
+                .await
+                .expect("verify")
+        );
     }
 }

@@ -136,7 +136,8 @@ impl PasswordPolicy {
     }
 
     fn min_length(&self) -> u32 {
-        self.min_length.unwrap_or_else(|| self.level.default_min_length())
+        self.min_length
+            .unwrap_or_else(|| self.level.default_min_length())
     }
 
     /// Checks `password`; `Err` carries the full report of every rule, passed or not.
@@ -160,7 +161,10 @@ impl PasswordPolicy {
         let mut lines = Vec::new();
         for rule in self.rules() {
             let explained = rule.evaluate("");
-            lines.push(format!("* {}", render(explained.message, &explained.format)));
+            lines.push(format!(
+                "* {}",
+                render(explained.message, &explained.format)
+            ));
             for item in explained.items {
                 lines.push(format!(" * {}", item.message));
             }
@@ -174,7 +178,11 @@ impl PasswordPolicy {
             PolicyLevel::None | PolicyLevel::Low => vec![length],
             PolicyLevel::Fair => vec![
                 length,
-                Rule::Contains(&[CharClass::LowerCase, CharClass::UpperCase, CharClass::Numbers]),
+                Rule::Contains(&[
+                    CharClass::LowerCase,
+                    CharClass::UpperCase,
+                    CharClass::Numbers,
+                ]),
             ],
             PolicyLevel::Good => vec![length, Rule::ContainsAtLeast(3)],
             PolicyLevel::Excellent => vec![
@@ -332,8 +340,14 @@ mod tests {
 
     #[test]
     fn none_and_fair_describe() {
-        assert_eq!(policy(PolicyLevel::None).describe(), "* Non-empty password required");
-        assert_eq!(policy(PolicyLevel::Low).describe(), "* At least 6 characters in length");
+        assert_eq!(
+            policy(PolicyLevel::None).describe(),
+            "* Non-empty password required"
+        );
+        assert_eq!(
+            policy(PolicyLevel::Low).describe(),
+            "* At least 6 characters in length"
+        );
         assert_eq!(
             policy(PolicyLevel::Fair).describe(),
             "* At least 8 characters in length\n* Should contain:\n * lower case letters (a-z)\n * upper case letters (A-Z)\n * numbers (i.e. 0-9)"
@@ -379,7 +393,11 @@ mod tests {
             (PolicyLevel::Excellent, "Abcdeff1!x", true),
         ];
         for (level, password, ok) in cases {
-            assert_eq!(policy(*level).check(password).is_ok(), *ok, "{level:?} {password:?}");
+            assert_eq!(
+                policy(*level).check(password).is_ok(),
+                *ok,
+                "{level:?} {password:?}"
+            );
         }
     }
 
@@ -396,6 +414,9 @@ mod tests {
         let p = PasswordPolicy::new(PolicyLevel::Good, Some(12));
         assert!(p.check("Abcdefg1!").is_err());
         assert!(p.check("Abcdefg1!xyz").is_ok());
-        assert!(p.describe().starts_with("* At least 12 characters in length"));
+        assert!(
+            p.describe()
+                .starts_with("* At least 12 characters in length")
+        );
     }
 }

@@ -14,7 +14,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dbconnections/signup", post(signup::sign_up))
         .route("/oauth/token", post(token::token))
-        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
-        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
         .route("/.well-known/jwks.json", get(discovery::jwks))
 }

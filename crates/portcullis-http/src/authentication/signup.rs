@@ -6,17 +6,23 @@ use portcullis_core::flows::signup::{NewUser, SignUp, sign_up as run_sign_up};
 use serde_json::Value;
 
 use crate::AppState;
-use crate::extract::{Accepts, read_object, reject_unknown, require_string, take_object, take_string};
+use crate::extract::{
+    Accepts, read_object, reject_unknown, require_string, take_object, take_string,
+};
 use crate::wire::user::{SignupEcho, signup_user};
 use crate::wire::{DatabaseFailure, RequestError};
 
-pub async fn sign_up(State(app): State<AppState>, request: Request) -> Result<Json<Value>, DatabaseFailure> {
+pub async fn sign_up(
+    State(app): State<AppState>,
+    request: Request,
+) -> Result<Json<Value>, DatabaseFailure> {
     let (parts, body) = request.into_parts();
     let mut o = read_object(&parts.headers, body, Accepts::JsonOrForm, true).await?;
     let client_id = require_string(&mut o, "client_id")?;
     let connection = require_string(&mut o, "connection")?;
     let email = require_string(&mut o, "email")?;
-    let password = take_string(&mut o, "password")?.ok_or(RequestError::MissingField("password"))?;
+    let password =
+        take_string(&mut o, "password")?.ok_or(RequestError::MissingField("password"))?;
     let username = take_string(&mut o, "username")?;
     let given_name = take_string(&mut o, "given_name")?;
     let family_name = take_string(&mut o, "family_name")?;
@@ -69,7 +75,10 @@ fn check_signup_metadata(metadata: &serde_json::Map<String, Value>) -> Result<()
         if !v.is_string() {
             return Err(RequestError::InvalidField {
                 field: format!("user_metadata.{k}"),
-                problem: format!("Expected type string but found type {}", crate::extract::json_type(v)),
+                problem: format!(
+                    "Expected type string but found type {}",
+                    crate::extract::json_type(v)
+                ),
             });
         }
     }

@@ -10,11 +10,15 @@ use portcullis_core::Error;
 use portcullis_core::config::grant;
 use portcullis_core::flows::client_auth::{ClientCredentials, authenticate};
 use portcullis_core::flows::login::{PasswordLogin, password_login};
-use portcullis_core::flows::tokens::{TokenSet, client_credentials, issue_user_tokens, resolve_user_audience};
+use portcullis_core::flows::tokens::{
+    TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
+};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
-use crate::extract::{Accepts, basic_credentials, client_ip, read_object, require_string, take_string};
+use crate::extract::{
+    Accepts, basic_credentials, client_ip, read_object, require_string, take_string,
+};
 use crate::wire::{OAuthFailure, RequestError};
 
 /// Grant types this server knows of but serves through other flows not built yet.
@@ -26,7 +30,10 @@ const KNOWN_OTHER_GRANTS: &[&str] = &[
     "http://auth0.com/oauth/grant-type/mfa-recovery-code",
 ];
 
-pub async fn token(State(app): State<AppState>, request: Request) -> Result<Response, OAuthFailure> {
+pub async fn token(
+    State(app): State<AppState>,
+    request: Request,
+) -> Result<Response, OAuthFailure> {
     let ip = client_ip(&request);
     let (parts, body) = request.into_parts();
     let mut o = read_object(&parts.headers, body, Accepts::JsonOrForm, true).await?;
@@ -34,7 +41,8 @@ pub async fn token(State(app): State<AppState>, request: Request) -> Result<Resp
     let grant_type = require_string(&mut o, "grant_type")?;
     let is_password = grant_type == grant::PASSWORD || grant_type == grant::PASSWORD_REALM;
     let is_client_credentials = grant_type == grant::CLIENT_CREDENTIALS;
-    if !is_password && !is_client_credentials && !KNOWN_OTHER_GRANTS.contains(&grant_type.as_str()) {
+    if !is_password && !is_client_credentials && !KNOWN_OTHER_GRANTS.contains(&grant_type.as_str())
+    {
         return Err(Error::UnsupportedGrantType(grant_type).into());
     }
 

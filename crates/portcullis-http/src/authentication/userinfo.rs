@@ -12,7 +12,10 @@ use crate::AppState;
 use crate::extract::bearer_token;
 use crate::wire::UserinfoFailure;
 
-pub async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, UserinfoFailure> {
+pub async fn userinfo(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, UserinfoFailure> {
     let tenant = &app.tenant;
     let token = bearer_token(&headers).ok_or(Error::MissingAuthentication)?;
     let claims = tenant

@@ -23,7 +23,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Verifies the bearer token and that it carries one of `any_of`.
-pub(crate) fn authorize(app: &AppState, headers: &HeaderMap, any_of: &'static [&'static str]) -> Result<AccessClaims, Error> {
+pub(crate) fn authorize(
+    app: &AppState,
+    headers: &HeaderMap,
+    any_of: &'static [&'static str],
+) -> Result<AccessClaims, Error> {
     let tenant = &app.tenant;
     let token = bearer_token(headers).ok_or(Error::MissingAuthentication)?;
     let claims = tenant

@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::authorize;
 use crate::AppState;
-use crate::extract::{Accepts, read_object, reject_unknown, require_string, take_bool, take_object, take_string};
+use crate::extract::{
+    Accepts, read_object, reject_unknown, require_string, take_bool, take_object, take_string,
+};
 use crate::wire::user::{management_user, project};
 use crate::wire::{ManagementFailure, RequestError};
 
@@ -77,7 +79,15 @@ pub async fn list(
 ) -> Outcome<Json<Value>> {
     authorize(&app, &headers, READ)?;
     let allowed = [
-        "page", "per_page", "include_totals", "q", "search_engine", "fields", "include_fields", "sort", "connection",
+        "page",
+        "per_page",
+        "include_totals",
+        "q",
+        "search_engine",
+        "fields",
+        "include_fields",
+        "sort",
+        "connection",
     ];
     if query.keys().any(|k| !allowed.contains(&k.as_str())) {
         return Err(RequestError::InvalidQuery("Additional properties not allowed".into()).into());
@@ -134,11 +144,18 @@ pub async fn by_email(
     let (fields, include) = projection(&query)?;
     let found = users::by_email(&app.tenant, email).await?;
     Ok(Json(Value::Array(
-        found.iter().map(|u| project(management_user(u), fields, include)).collect(),
+        found
+            .iter()
+            .map(|u| project(management_user(u), fields, include))
+            .collect(),
     )))
 }
 
-pub async fn update(State(app): State<AppState>, Path(id): Path<String>, request: Request) -> Outcome<Json<Value>> {
+pub async fn update(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Outcome<Json<Value>> {
     let (parts, body) = request.into_parts();
     authorize(&app, &parts.headers, UPDATE)?;
     let mut o = read_object(&parts.headers, body, Accepts::JsonOnly, false).await?;
@@ -170,13 +187,20 @@ pub async fn update(State(app): State<AppState>, Path(id): Path<String>, request
     Ok(Json(management_user(&user)))
 }
 
-pub async fn delete(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Outcome<StatusCode> {
+pub async fn delete(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Outcome<StatusCode> {
     authorize(&app, &headers, DELETE)?;
     users::delete(&app.tenant, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn take_change(o: &mut Map<String, Value>, field: &'static str) -> Result<Change<String>, RequestError> {
+fn take_change(
+    o: &mut Map<String, Value>,
+    field: &'static str,
+) -> Result<Change<String>, RequestError> {
     match o.get(field) {
         Some(Value::Null) => {
             o.remove(field);
@@ -189,9 +213,11 @@ fn take_change(o: &mut Map<String, Value>, field: &'static str) -> Result<Change
 fn number(query: &HashMap<String, String>, key: &str, default: u64) -> Result<u64, RequestError> {
     match query.get(key) {
         None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| RequestError::InvalidQuery(format!("'Expected type integer but found type string' on property {key}."))),
+        Some(v) => v.parse().map_err(|_| {
+            RequestError::InvalidQuery(format!(
+                "'Expected type integer but found type string' on property {key}."
+            ))
+        }),
     }
 }
 
@@ -207,7 +233,10 @@ fn flag(query: &HashMap<String, String>, key: &str, default: bool) -> Result<boo
 }
 
 fn projection(query: &HashMap<String, String>) -> Result<(Option<&str>, bool), RequestError> {
-    Ok((query.get("fields").map(String::as_str), flag(query, "include_fields", true)?))
+    Ok((
+        query.get("fields").map(String::as_str),
+        flag(query, "include_fields", true)?,
+    ))
 }
 
 /// The subset of Auth0's Lucene user search this server answers: `email:"…"` and
@@ -224,7 +253,9 @@ fn parse_q(q: Option<&str>) -> Result<UserQuery, RequestError> {
         let value = value.trim().trim_matches('"');
         match field.trim() {
             "email" => {
-                let email = Email::parse(value).map(|e| e.as_str().to_owned()).unwrap_or_else(|| value.to_lowercase());
+                let email = Email::parse(value)
+                    .map(|e| e.as_str().to_owned())
+                    .unwrap_or_else(|| value.to_lowercase());
                 query.email = Some(email);
             }
             "identities.connection" => query.connection = Some(value.to_owned()),

@@ -2,9 +2,9 @@
 //! failures add `message` and `policy` and carry password-sheriff's report as `description`
 //! (Auth0 "Password Strength in Auth0 Database Connections"; Lock maps `name`).
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use portcullis_core::Error;
 use portcullis_core::identity::UsernameProblem;
 use serde_json::{Value, json};
@@ -48,8 +48,12 @@ fn describe(error: &Error) -> (StatusCode, Value) {
                 "statusCode": 400
             }),
         ),
-        Error::InvalidEmail(raw) => invalid_signup(format!("error in email - email format validation failed: {raw}")),
-        Error::UsernameNotAllowed => invalid_signup("Cannot set username for connection without requires_username"),
+        Error::InvalidEmail(raw) => invalid_signup(format!(
+            "error in email - email format validation failed: {raw}"
+        )),
+        Error::UsernameNotAllowed => {
+            invalid_signup("Cannot set username for connection without requires_username")
+        }
         Error::UsernameRequired => invalid_signup("Missing required property: username"),
         Error::InvalidUsername(UsernameProblem::Length { min, max }) => invalid_signup(format!(
             "error in username - username length must be between {min} and {max} characters"

@@ -44,26 +44,47 @@ fn describe(error: &Error) -> Body {
     use StatusCode as S;
     match error {
         Error::MissingAuthentication => body(S::UNAUTHORIZED, "Missing authentication", None),
-        Error::InvalidToken(TokenRejection::Expired) => {
-            body(S::UNAUTHORIZED, "Expired token received for JSON Web Token validation", None)
-        }
+        Error::InvalidToken(TokenRejection::Expired) => body(
+            S::UNAUTHORIZED,
+            "Expired token received for JSON Web Token validation",
+            None,
+        ),
         Error::InvalidToken(TokenRejection::BadSignature) => body(
             S::UNAUTHORIZED,
             "Invalid signature received for JSON Web Token validation.",
             None,
         ),
-        Error::InvalidToken(TokenRejection::Malformed | TokenRejection::WrongAudience | TokenRejection::WrongIssuer) => {
-            body(S::UNAUTHORIZED, "Invalid token", None)
-        }
+        Error::InvalidToken(
+            TokenRejection::Malformed | TokenRejection::WrongAudience | TokenRejection::WrongIssuer,
+        ) => body(S::UNAUTHORIZED, "Invalid token", None),
         Error::InsufficientScope(expected) => body(
             S::FORBIDDEN,
-            format!("Insufficient scope, expected any of: {}", expected.join(",")),
+            format!(
+                "Insufficient scope, expected any of: {}",
+                expected.join(",")
+            ),
             Some("insufficient_scope"),
         ),
-        Error::UserNotFound => body(S::NOT_FOUND, "The user does not exist.", Some("inexistent_user")),
-        Error::UserExists => body(S::CONFLICT, "The user already exists.", Some("auth0_idp_error")),
-        Error::UsernameExists => body(S::CONFLICT, "The username provided is in use already.", Some("auth0_idp_error")),
-        Error::WeakPassword { .. } => body(S::BAD_REQUEST, "PasswordStrengthError: Password is too weak", None),
+        Error::UserNotFound => body(
+            S::NOT_FOUND,
+            "The user does not exist.",
+            Some("inexistent_user"),
+        ),
+        Error::UserExists => body(
+            S::CONFLICT,
+            "The user already exists.",
+            Some("auth0_idp_error"),
+        ),
+        Error::UsernameExists => body(
+            S::CONFLICT,
+            "The username provided is in use already.",
+            Some("auth0_idp_error"),
+        ),
+        Error::WeakPassword { .. } => body(
+            S::BAD_REQUEST,
+            "PasswordStrengthError: Password is too weak",
+            None,
+        ),
         Error::InvalidEmail(raw) => body(
             S::BAD_REQUEST,
             format!(
@@ -71,8 +92,15 @@ fn describe(error: &Error) -> Body {
             ),
             Some("invalid_body"),
         ),
-        Error::UnknownConnection => body(S::BAD_REQUEST, "The connection does not exist.", Some("inexistent_connection")),
-        Error::ConnectionDisabledForClient { client_id, connection } => body(
+        Error::UnknownConnection => body(
+            S::BAD_REQUEST,
+            "The connection does not exist.",
+            Some("inexistent_connection"),
+        ),
+        Error::ConnectionDisabledForClient {
+            client_id,
+            connection,
+        } => body(
             S::BAD_REQUEST,
             format!(
                 "Connection must be enabled for this client to perform single user creation and signup operations (client_id: {client_id} - connection: {connection})"
@@ -122,13 +150,20 @@ fn describe(error: &Error) -> Body {
 fn describe_request(r: &RequestError) -> Body {
     match r {
         RequestError::MissingField(field) => payload(format!("Missing required property: {field}")),
-        RequestError::UnknownFields(fields) => payload(format!("Additional properties not allowed: {}", fields.join(","))),
+        RequestError::UnknownFields(fields) => payload(format!(
+            "Additional properties not allowed: {}",
+            fields.join(",")
+        )),
         RequestError::InvalidField { field, problem } => body(
             StatusCode::BAD_REQUEST,
             format!("Payload validation error: '{problem}' on property {field}."),
             Some("invalid_body"),
         ),
-        RequestError::MalformedBody(why) => body(StatusCode::BAD_REQUEST, format!("Invalid request payload JSON format: {why}"), Some("invalid_body")),
+        RequestError::MalformedBody(why) => body(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid request payload JSON format: {why}"),
+            Some("invalid_body"),
+        ),
         RequestError::InvalidQuery(why) => body(
             StatusCode::BAD_REQUEST,
             format!("Query validation error: {why}"),

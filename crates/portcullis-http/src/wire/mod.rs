@@ -26,7 +26,10 @@ pub enum RequestError {
     PayloadTooLarge,
     MissingField(&'static str),
     /// A field has the wrong type or shape.
-    InvalidField { field: String, problem: String },
+    InvalidField {
+        field: String,
+        problem: String,
+    },
     UnknownFields(Vec<String>),
     InvalidQuery(String),
     NotFound,
@@ -77,13 +80,19 @@ pub(crate) fn request_text(e: &RequestError) -> String {
     match e {
         RequestError::MalformedBody(why) => format!("Invalid request body: {why}"),
         RequestError::UnsupportedMediaType => {
-            "Unsupported content type: use application/json or application/x-www-form-urlencoded".to_owned()
+            "Unsupported content type: use application/json or application/x-www-form-urlencoded"
+                .to_owned()
         }
         RequestError::PayloadTooLarge => "Request body is too large".to_owned(),
         RequestError::MissingField(f) => format!("Missing required parameter: {f}"),
-        RequestError::InvalidField { field, problem } => format!("Invalid parameter {field}: {problem}"),
+        RequestError::InvalidField { field, problem } => {
+            format!("Invalid parameter {field}: {problem}")
+        }
         RequestError::UnknownFields(fields) => {
-            format!("the following properties are not allowed: {}", fields.join(","))
+            format!(
+                "the following properties are not allowed: {}",
+                fields.join(",")
+            )
         }
         RequestError::InvalidQuery(why) => why.clone(),
         RequestError::NotFound => "Not Found".to_owned(),

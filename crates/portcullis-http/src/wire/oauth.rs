@@ -19,7 +19,10 @@ impl<E: Into<ApiError>> From<E> for OAuthFailure {
 }
 
 fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> (StatusCode, Value) {
-    (status, json!({"error": error, "error_description": description.into()}))
+    (
+        status,
+        json!({"error": error, "error_description": description.into()}),
+    )
 }
 
 /// Where Auth0 documents the grant types a client may use; sent with `unauthorized_client`.
@@ -28,7 +31,9 @@ const GRANT_TYPES_DOC: &str = "https://auth0.com/docs/clients/client-grant-types
 fn describe(error: &Error) -> (StatusCode, Value) {
     use StatusCode as S;
     match error {
-        Error::WrongCredentials { by_username: false } => oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password."),
+        Error::WrongCredentials { by_username: false } => {
+            oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password.")
+        }
         Error::WrongCredentials { by_username: true } => {
             oauth(S::FORBIDDEN, "invalid_grant", "Wrong username or password.")
         }
@@ -58,18 +63,26 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "invalid_request",
             "Authorization server not configured with default connection.",
         ),
-        Error::UnknownConnection => oauth(S::BAD_REQUEST, "invalid_request", "the connection was not found"),
-        Error::ConnectionDisabledForClient { .. } => {
-            oauth(S::BAD_REQUEST, "invalid_request", "the connection was disabled")
-        }
+        Error::UnknownConnection => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "the connection was not found",
+        ),
+        Error::ConnectionDisabledForClient { .. } => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "the connection was disabled",
+        ),
         Error::MissingAudience => oauth(
             S::FORBIDDEN,
             "access_denied",
             "No audience parameter was provided, and no default audience has been configured",
         ),
-        Error::UnknownAudience(audience) => {
-            oauth(S::FORBIDDEN, "access_denied", format!("Service not found: {audience}"))
-        }
+        Error::UnknownAudience(audience) => oauth(
+            S::FORBIDDEN,
+            "access_denied",
+            format!("Service not found: {audience}"),
+        ),
         Error::AudienceNotGranted(audience) => oauth(
             S::FORBIDDEN,
             "access_denied",
@@ -86,7 +99,9 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         Error::MissingAuthentication | Error::InvalidToken(_) => {
             oauth(S::UNAUTHORIZED, "invalid_token", "Invalid token")
         }
-        Error::InsufficientScope(_) => oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope"),
+        Error::InsufficientScope(_) => {
+            oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope")
+        }
         Error::UserNotFound => oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password."),
         // Sign-up outcomes cannot arise on the token endpoint.
         Error::SignupDisabled
@@ -103,7 +118,11 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             } else {
                 "server_error"
             };
-            oauth(failure.status, code, format!("Something went wrong (error id {})", failure.id))
+            oauth(
+                failure.status,
+                code,
+                format!("Something went wrong (error id {})", failure.id),
+            )
         }
     }
 }
@@ -139,22 +158,37 @@ impl<E: Into<ApiError>> From<E> for UserinfoFailure {
 impl IntoResponse for UserinfoFailure {
     fn into_response(self) -> Response {
         let challenge = |description: &str| {
-            format!("Bearer realm=\"Users\", error=\"invalid_token\", error_description=\"{description}\"")
+            format!(
+                "Bearer realm=\"Users\", error=\"invalid_token\", error_description=\"{description}\""
+            )
         };
         let (status, www_authenticate) = match &self.0 {
-            ApiError::Domain(Error::MissingAuthentication) => (StatusCode::UNAUTHORIZED, "Bearer realm=\"Users\"".to_owned()),
+            ApiError::Domain(Error::MissingAuthentication) => (
+                StatusCode::UNAUTHORIZED,
+                "Bearer realm=\"Users\"".to_owned(),
+            ),
             ApiError::Domain(Error::InvalidToken(TokenRejection::Expired)) => {
                 (StatusCode::UNAUTHORIZED, challenge("The token has expired"))
             }
-            ApiError::Domain(Error::InvalidToken(_)) => (StatusCode::UNAUTHORIZED, challenge("Invalid token")),
+            ApiError::Domain(Error::InvalidToken(_)) => {
+                (StatusCode::UNAUTHORIZED, challenge("Invalid token"))
+            }
             // The user was deleted after the token was issued.
-            ApiError::Domain(Error::UserNotFound) => (StatusCode::UNAUTHORIZED, challenge("Invalid token")),
-            ApiError::Domain(other) => return OAuthFailure(ApiError::Domain(clone_internal(other))).into_response(),
-            ApiError::Request(r) => return OAuthFailure(ApiError::Request(r.clone())).into_response(),
+            ApiError::Domain(Error::UserNotFound) => {
+                (StatusCode::UNAUTHORIZED, challenge("Invalid token"))
+            }
+            ApiError::Domain(other) => {
+                return OAuthFailure(ApiError::Domain(clone_internal(other))).into_response();
+            }
+            ApiError::Request(r) => {
+                return OAuthFailure(ApiError::Request(r.clone())).into_response();
+            }
         };
         let mut response = (status, "Unauthorized").into_response();
         if let Ok(value) = HeaderValue::from_str(&www_authenticate) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -162,5 +196,7 @@ impl IntoResponse for UserinfoFailure {
 
 /// Userinfo only fails otherwise on internal errors; re-wrap them for the OAuth renderer.
 fn clone_internal(error: &Error) -> Error {
-    Error::Store(portcullis_core::store::StoreError::Internal(error.to_string()))
+    Error::Store(portcullis_core::store::StoreError::Internal(
+        error.to_string(),
+    ))
 }

@@ -34,7 +34,10 @@ pub fn management_user(u: &UserRecord) -> Value {
     if let Some(v) = &u.username {
         m.insert("username".into(), v.clone().into());
     }
-    m.insert("user_metadata".into(), Value::Object(u.user_metadata.clone()));
+    m.insert(
+        "user_metadata".into(),
+        Value::Object(u.user_metadata.clone()),
+    );
     m.insert("app_metadata".into(), Value::Object(u.app_metadata.clone()));
     if let Some(b) = u.blocked {
         m.insert("blocked".into(), b.into());
@@ -96,7 +99,10 @@ pub fn signup_user(u: &UserRecord, given: &SignupEcho) -> Value {
         }
     }
     if given.user_metadata {
-        m.insert("user_metadata".into(), Value::Object(u.user_metadata.clone()));
+        m.insert(
+            "user_metadata".into(),
+            Value::Object(u.user_metadata.clone()),
+        );
     }
     Value::Object(m)
 }

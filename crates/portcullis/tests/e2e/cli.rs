@@ -1,0 +1,141 @@
+//! The binary itself: configuration errors and the operator commands.
+
+use std::process::Command;
+
+use crate::helpers::{STRONG, unique};
+
+fn portcullis(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn config_file(body: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique("portcullis-cli-"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("portcullis.toml");
+    std::fs::write(
+        &path,
+        body.replace("@DATA@", &dir.join("data").display().to_string()),
+    )
+    .expect("write");
+    path
+}
+
+#[test]
+fn the_example_config_is_accepted() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../portcullis.example.toml"
+    ))
+    .expect("example");
+    let data = std::env::temp_dir().join(unique("portcullis-example-"));
+    let path = config_file(&text.replace("./portcullis-data", &data.display().to_string()));
+    let (code, out, err) = portcullis(&path, &["migrate"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn bad_configs_stop_with_the_key_named() {
+    let cases = [
+        (
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\ncolour = 1\n",
+            "colour",
+        ),
+        ("listen = \"nowhere\"\ndata_dir = \"@DATA@\"\n", "listen"),
+        (
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\n[[connections]]\nname = \"a\"\n[connections.options]\npasswordPolicy = \"strong\"\n",
+            "connections[0].options.passwordPolicy",
+        ),
+        (
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\n[tenant]\ndefault_directory = \"missing\"\n",
+            "tenant.default_directory",
+        ),
+        (
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\ntls = \"maybe\"\n",
+            "tls",
+        ),
+    ];
+    for (body, key) in cases {
+        let path = config_file(body);
+        let (code, _, err) = portcullis(&path, &["serve"]);
+        assert_eq!(code, 1, "{body}");
+        assert!(err.contains(key), "{key} not named in: {err}");
+    }
+}
+
+#[test]
+fn environment_overrides_file_keys() {
+    let path = config_file("listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("--config")
+        .arg(&path)
+        .arg("migrate")
+        .env("PORTCULLIS_TENANT__DEFAULT_DIRECTORY", "missing")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tenant.default_directory"));
+}
+
+#[test]
+fn operator_user_commands() {
+    let path = config_file(
+        "listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\n[[connections]]\nname = \"db\"\n[connections.options]\npasswordPolicy = \"good\"\n",
+    );
+    let (code, _, err) = portcullis(
+        &path,
+        &[
+            "user",
+            "create",
+            "--connection",
+            "db",
+            "--email",
+            "op@example.com",
+            "--password",
+            "weak",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("At least 8 characters"), "{err}");
+    let (code, out, err) = portcullis(
+        &path,
+        &[
+            "user",
+            "create",
+            "--connection",
+            "db",
+            "--email",
+            "op@example.com",
+            "--password",
+            STRONG,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let user_id = out.trim().to_owned();
+    assert!(user_id.starts_with("auth0|"));
+    let (code, _, _) = portcullis(&path, &["user", "block", &user_id]);
+    assert_eq!(code, 0);
+    let (_, out, _) = portcullis(&path, &["user", "list", "--email", "OP@example.com"]);
+    let listed: serde_json::Value = serde_json::from_str(out.trim()).expect("json line");
+    assert_eq!(
+        (listed["user_id"].as_str(), &listed["blocked"]),
+        (Some(user_id.as_str()), &serde_json::json!(true))
+    );
+    let (code, _, _) = portcullis(&path, &["user", "delete", &user_id]);
+    assert_eq!(code, 0);
+    let (code, _, _) = portcullis(&path, &["user", "delete", &user_id]);
+    assert_eq!(code, 1);
+    let (code, out, _) = portcullis(&path, &["keys", "rotate"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("generation 2"), "{out}");
+}

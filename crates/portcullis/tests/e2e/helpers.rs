@@ -1,0 +1,324 @@
+//! `TestApp::spawn()`: a server on a free port with its own store (a temp SQLite folder or a
+//! fresh PostgreSQL schema), a settable clock, and typed request helpers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use base64::Engine;
+use portcullis::Application;
+use portcullis_core::Tenant;
+use portcullis_core::clock::{Clock, ManualClock, SystemClock};
+use portcullis_core::config::{Config, FileConfig};
+use portcullis_core::store::Store;
+use portcullis_store::{PgStore, SqliteStore};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const STRONG: &str = "Correct-Horse-9";
+pub const DB: &str = "Username-Password-Authentication";
+pub const REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn unique(prefix: &str) -> String {
+    use rand::RngExt;
+    format!(
+        "{prefix}{:012x}",
+        rand::rng().random::<u64>() & 0xffff_ffff_ffff
+    )
+}
+
+/// The tenant every end-to-end test runs against; `{port}` and `{data}` are filled in.
+pub fn tenant_toml(port: u16, data: &str, extra: &str) -> String {
+    format!(
+        r#"
+listen = "127.0.0.1:{port}"
+data_dir = "{data}"
+{extra}
+
+[tenant]
+default_directory = "Username-Password-Authentication"
+
+[[clients]]
+name = "My SPA"
+client_id = "my-spa"
+callbacks = ["http://localhost:8080/callback"]
+web_origins = ["http://localhost:8080"]
+grant_types = ["password", "http://auth0.com/oauth/grant-type/password-realm", "authorization_code", "refresh_token"]
+
+[[clients]]
+name = "Backend"
+client_id = "backend"
+client_secret = "a-long-random-secret"
+grant_types = ["client_credentials", "password", "http://auth0.com/oauth/grant-type/password-realm"]
+
+[[clients]]
+name = "Reader"
+client_id = "reader"
+client_secret = "another-long-secret"
+grant_types = ["client_credentials"]
+
+[[clients]]
+name = "Ungranted"
+client_id = "ungranted"
+client_secret = "yet-another-long-secret"
+grant_types = ["client_credentials"]
+
+[[client_grants]]
+client_id = "backend"
+audience = "http://127.0.0.1:{port}/api/v2/"
+scope = ["read:users", "create:users", "update:users", "delete:users"]
+
+[[client_grants]]
+client_id = "reader"
+audience = "http://127.0.0.1:{port}/api/v2/"
+scope = ["read:users"]
+
+[[resource_servers]]
+identifier = "https://api.example.com"
+token_lifetime = 7200
+
+[[connections]]
+name = "Username-Password-Authentication"
+[connections.options]
+passwordPolicy = "good"
+
+[[connections]]
+name = "with-username"
+[connections.options]
+requires_username = true
+validation = {{ username = {{ min = 3, max = 15 }} }}
+
+[[connections]]
+name = "closed"
+[connections.options]
+disable_signup = true
+
+[[connections]]
+name = "policy-none"
+[connections.options]
+passwordPolicy = "none"
+
+[[connections]]
+name = "policy-low"
+[connections.options]
+passwordPolicy = "low"
+
+[[connections]]
+name = "policy-fair"
+[connections.options]
+passwordPolicy = "fair"
+
+[[connections]]
+name = "policy-excellent"
+[connections.options]
+passwordPolicy = "excellent"
+
+[[connections]]
+name = "spa-excluded"
+enabled_clients = ["backend"]
+"#
+    )
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub tenant: Tenant,
+    pub store: Arc<dyn Store>,
+}
+
+pub async fn open_backend(backend: Backend, data_dir: &std::path::Path) -> Arc<dyn Store> {
+    match backend {
+        Backend::Sqlite => Arc::new(SqliteStore::open(data_dir).await.expect("sqlite store")),
+        Backend::Postgres => Arc::new(
+            PgStore::connect(PG_URL, Some(&unique("e2e_")))
+                .await
+                .expect("PostgreSQL at 127.0.0.1:5432 (user postgres, database test) is required"),
+        ),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_on(Backend::Sqlite).await
+    }
+
+    pub async fn spawn_on(backend: Backend) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let data_dir = std::env::temp_dir().join(unique("portcullis-e2e-"));
+        let toml = tenant_toml(port, &data_dir.display().to_string(), "");
+        let config =
+            Config::validate(FileConfig::from_toml_str(&toml).expect("toml")).expect("config");
+        let clock = Arc::new(ManualClock::new(SystemClock.now_millis()));
+        let store = open_backend(backend, &data_dir).await;
+        let app = Application::build_with(listener, config, clock.clone(), store.clone())
+            .await
+            .expect("application");
+        let tenant = app.tenant().clone();
+        tokio::spawn(app.run());
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            clock,
+            tenant,
+            store,
+        }
+    }
+
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.base)
+    }
+
+    pub fn management_audience(&self) -> String {
+        format!("{}/api/v2/", self.base)
+    }
+
+    async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::read(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .json(body)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        Self::read(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .form(form)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        Self::read(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        Self::read(request.send().await.expect("send")).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(bearer);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Self::read(request.send().await.expect("send")).await
+    }
+
+    pub async fn signup(
+        &self,
+        connection: &str,
+        email: &str,
+        password: &str,
+    ) -> (StatusCode, Value) {
+        self.post_json(
+            "/dbconnections/signup",
+            &json!({"client_id": "my-spa", "connection": connection, "email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        self.post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", REALM),
+                ("client_id", "my-spa"),
+                ("realm", DB),
+                ("username", username),
+                ("password", password),
+                ("scope", "openid profile email"),
+            ],
+        )
+        .await
+    }
+
+    /// A Management API token of `client_id`.
+    pub async fn management_token_for(&self, client_id: &str, secret: &str) -> String {
+        let (status, body) = self
+            .post_form(
+                "/oauth/token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_secret", secret),
+                    ("audience", &self.management_audience()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn management_token(&self) -> String {
+        self.management_token_for("backend", "a-long-random-secret")
+            .await
+    }
+
+    pub async fn user_count(&self) -> u64 {
+        let query = portcullis_core::store::UserQuery {
+            limit: 1,
+            ..Default::default()
+        };
+        self.store.list_users(&query).await.expect("count").1
+    }
+}
+
+/// The claims of a JWT, unverified (verification is what the server under test does).
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64");
+    serde_json::from_slice(&bytes).expect("json")
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server on a random port, driven over HTTP like a client would.
+//! All modules form one test binary so it links once.
+
+mod cli;
+mod concurrency;
+mod helpers;
+mod management;
+mod signup;
+mod token;
