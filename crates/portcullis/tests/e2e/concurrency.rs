@@ -41,7 +41,10 @@ async fn race(bases: &[String], email: &str, attempts: usize) -> (usize, usize) 
 async fn fifty_simultaneous_sign_ups_make_one_user_on_sqlite() {
     let app = TestApp::spawn_on(Backend::Sqlite).await;
     let email = format!("{}@example.com", unique("race-"));
-    assert_eq!(race(&[app.base.clone()], &email, 50).await, (1, 49));
+    assert_eq!(
+        race(std::slice::from_ref(&app.base), &email, 50).await,
+        (1, 49)
+    );
     assert_eq!(app.user_count().await, 1);
 }
 

@@ -1,0 +1,348 @@
+//! Load benchmarks against a real Portcullis process (see BENCHMARKS.md).
+//!
+//! Measures, in one run on one machine: the raw argon2id rate of all cores (the ceiling for
+//! password logins), password-login throughput through `/oauth/token`, requests/s and latency
+//! percentiles of `/.well-known/jwks.json` and `/userinfo` at a given concurrency, and the
+//! server's resident memory idle and after load.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use portcullis_core::password::hasher::PasswordHasher;
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(about = "Portcullis load benchmarks")]
+struct Args {
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent connections for the jwks and userinfo measurements.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// PostgreSQL URL; the embedded SQLite store when absent.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The server binary; by default `portcullis` next to this one.
+    #[arg(long)]
+    server: Option<PathBuf>,
+}
+
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+}
+
+const PASSWORD: &str = "Bench-Password-42";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let duration = Duration::from_secs(args.seconds);
+
+    println!("machine: {cores} cores; {} s per measurement", args.seconds);
+
+    // 1. The ceiling: argon2id (the server's parameters) on every core at once.
+    let raw_rate = raw_hash_rate(cores, duration);
+    println!("raw argon2id rate (all cores): {raw_rate:.1} hashes/s");
+
+    // 2. The server, as an operator runs it.
+    let (server, base) = start_server(&args)?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    wait_until_up(&http, &base).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = server.rss_kib();
+
+    let email = "bench@example.com";
+    let signup = http
+        .post(format!("{base}/dbconnections/signup"))
+        .json(&json!({"client_id": "bench", "connection": "db", "email": email, "password": PASSWORD}))
+        .send()
+        .await?;
+    if !signup.status().is_success() {
+        bail!("sign-up failed: {}", signup.text().await?);
+    }
+
+    // 3. Password logins: enough concurrency to keep every core hashing.
+    let login_form = vec![
+        (
+            "grant_type",
+            "http://auth0.com/oauth/grant-type/password-realm".to_owned(),
+        ),
+        ("client_id", "bench".to_owned()),
+        ("realm", "db".to_owned()),
+        ("username", email.to_owned()),
+        ("password", PASSWORD.to_owned()),
+        ("scope", "openid profile email".to_owned()),
+    ];
+    let login = {
+        let http = http.clone();
+        let url = format!("{base}/oauth/token");
+        let form = login_form.clone();
+        load(cores * 4, duration, move || {
+            let http = http.clone();
+            let url = url.clone();
+            let form = form.clone();
+            async move {
+                http.post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false)
+            }
+        })
+        .await
+    };
+    println!(
+        "password login: {:.1} logins/s (p50 {:.1} ms, p99 {:.1} ms, errors {}) = {:.2} of the raw hash rate",
+        login.rate(),
+        login.percentile_ms(50.0),
+        login.percentile_ms(99.0),
+        login.errors,
+        login.rate() / raw_rate
+    );
+
+    // 4. Cheap endpoints at high concurrency.
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .form(&login_form)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let access_token = token["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+
+    let jwks = {
+        let http = http.clone();
+        let url = format!("{base}/.well-known/jwks.json");
+        load(args.connections, duration, move || {
+            let http = http.clone();
+            let url = url.clone();
+            async move {
+                match http.get(url).send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                }
+            }
+        })
+        .await
+    };
+    let userinfo = {
+        let http = http.clone();
+        let url = format!("{base}/userinfo");
+        load(args.connections, duration, move || {
+            let http = http.clone();
+            let url = url.clone();
+            let token = access_token.clone();
+            async move {
+                match http.get(url).bearer_auth(token).send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                }
+            }
+        })
+        .await
+    };
+    let loaded_rss = server.rss_kib();
+    for (name, r) in [("/.well-known/jwks.json", &jwks), ("/userinfo", &userinfo)] {
+        println!(
+            "{name} at {} connections: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+            args.connections,
+            r.rate(),
+            r.percentile_ms(50.0),
+            r.percentile_ms(99.0),
+            r.errors
+        );
+    }
+    let mib = |k: Option<u64>| {
+        k.map_or("n/a".to_owned(), |k| {
+            format!("{:.1} MiB", k as f64 / 1024.0)
+        })
+    };
+    println!(
+        "server memory (RSS): idle {}, after load {}",
+        mib(idle_rss),
+        mib(loaded_rss)
+    );
+    Ok(())
+}
+
+fn raw_hash_rate(cores: usize, duration: Duration) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    if PasswordHasher::hash_once_blocking(PASSWORD).is_ok() {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let total: u64 = workers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn start_server(args: &Args) -> anyhow::Result<(Server, String)> {
+    let binary = match &args.server {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("portcullis"),
+    };
+    if !binary.exists() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p portcullis`",
+            binary.display()
+        );
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let dir = std::env::temp_dir().join(format!("portcullis-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let database = args
+        .database_url
+        .as_ref()
+        .map_or(String::new(), |u| format!("database_url = \"{u}\""));
+    let config = format!(
+        r#"listen = "127.0.0.1:{port}"
+data_dir = "{data}"
+{database}
+[[clients]]
+name = "Bench"
+client_id = "bench"
+grant_types = ["http://auth0.com/oauth/grant-type/password-realm"]
+[[connections]]
+name = "db"
+[connections.options]
+passwordPolicy = "good"
+"#,
+        data = dir.join("data").display()
+    );
+    let path = dir.join("bench.toml");
+    std::fs::write(&path, config)?;
+    let child = Command::new(&binary)
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    Ok((Server { child }, format!("http://127.0.0.1:{port}")))
+}
+
+async fn wait_until_up(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if http
+            .get(format!("{base}/.well-known/jwks.json"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server did not start")
+}
+
+struct LoadResult {
+    latencies: Vec<Duration>,
+    errors: u64,
+    elapsed: Duration,
+}
+
+impl LoadResult {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+        sorted[index.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+    }
+}
+
+/// Runs `request` from `concurrency` tasks for `duration`; successful requests are timed.
+async fn load<F, Fut>(concurrency: usize, duration: Duration, request: F) -> LoadResult
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    if request().await {
+                        latencies.push(t.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut result = LoadResult {
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for task in tasks {
+        if let Ok((latencies, errors)) = task.await {
+            result.latencies.extend(latencies);
+            result.errors += errors;
+        }
+    }
+    result.elapsed = started.elapsed();
+    result
+}
