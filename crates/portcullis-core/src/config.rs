@@ -5,7 +5,7 @@
 //! The file model ([`FileConfig`]) is read with `deny_unknown_fields` so that a typo stops the
 //! server at start with the key named; the runtime model ([`Config`]) holds only checked values.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -651,24 +651,6 @@ impl Config {
             });
         }
         Ok(config)
-    }
-
-    /// Keys of the configuration that differ from Auth0's vocabulary are documented here once.
-    pub fn summary(&self) -> BTreeMap<&'static str, String> {
-        let mut m = BTreeMap::new();
-        m.insert("issuer", self.issuer.clone());
-        m.insert(
-            "store",
-            if self.database_url.is_some() {
-                "postgresql"
-            } else {
-                "sqlite"
-            }
-            .to_owned(),
-        );
-        m.insert("clients", self.clients.len().to_string());
-        m.insert("connections", self.connections.len().to_string());
-        m
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -30,9 +30,16 @@ pub enum KeyError {
 struct LoadedKey {
     kid: String,
     generation: i64,
-    encoding: EncodingKey,
+    /// Parsed once: parsing a PKCS#8 RSA key costs more than the signature itself, and
+    /// `jsonwebtoken::encode` would parse it on every call.
+    signer: aws_lc_rs::signature::RsaKeyPair,
+    /// The JOSE header of every token this key signs, already base64url-encoded.
+    encoded_header: String,
     decoding: DecodingKey,
     public_jwk: Jwk,
+    /// Authenticates opaque access tokens; derived from the private key, so every node sharing
+    /// the store shares it and a key rotation rotates it too.
+    opaque_mac: aws_lc_rs::hmac::Key,
 }
 
 /// The keys this node signs and verifies with, reloaded from the store on demand.
@@ -90,6 +97,13 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
+fn pem_decode(pem: &str) -> Option<Vec<u8>> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .ok()
+}
+
 fn load(record: &SigningKeyRecord) -> Result<LoadedKey, KeyError> {
     let unusable = |problem: String| KeyError::Unusable {
         kid: record.kid.clone(),
@@ -103,12 +117,24 @@ fn load(record: &SigningKeyRecord) -> Result<LoadedKey, KeyError> {
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
+    let der = pem_decode(&record.private_key_pem).ok_or_else(|| unusable("not PEM".to_owned()))?;
+    let signer =
+        aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).map_err(|e| unusable(e.to_string()))?;
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": record.kid});
+    let mac_secret = {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        context.update(b"portcullis opaque access token v1\0");
+        context.update(&der);
+        context.finish()
+    };
     Ok(LoadedKey {
         kid: record.kid.clone(),
         generation: record.generation,
-        encoding,
+        signer,
+        encoded_header: URL_SAFE_NO_PAD.encode(header.to_string()),
         decoding,
         public_jwk: jwk,
+        opaque_mac: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, mac_secret.as_ref()),
     })
 }
 
@@ -170,12 +196,76 @@ impl KeyRing {
         self.current().ok().map(|k| k.generation)
     }
 
+    /// An RS256 JWS (RFC 7515 compact serialisation) of `claims` with the current key.
     pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, KeyError> {
         let key = self.current()?;
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding)
-            .map_err(|e| KeyError::Sign(e.to_string()))
+        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Sign(e.to_string()))?;
+        let mut token =
+            String::with_capacity(key.encoded_header.len() + payload.len() * 4 / 3 + 350);
+        token.push_str(&key.encoded_header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let mut signature = vec![0u8; key.signer.public_modulus_len()];
+        key.signer
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                token.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|e| KeyError::Sign(e.to_string()))?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(token)
+    }
+
+    /// An opaque access token: what Auth0 issues when no API is named and the token is only
+    /// good for `/userinfo`. Clients must not parse it; it is `base64url(claims).base64url(mac)`
+    /// (two parts, so no JWT parser mistakes it for one), authenticated with HMAC-SHA256 —
+    /// a microsecond instead of an RSA signature on every password login.
+    pub fn seal_opaque(&self, claims: &AccessClaims) -> Result<String, KeyError> {
+        let key = self.current()?;
+        let sealed = SealedClaims {
+            kid: &key.kid,
+            claims,
+        };
+        let payload = serde_json::to_vec(&sealed).map_err(|e| KeyError::Sign(e.to_string()))?;
+        let mut token = URL_SAFE_NO_PAD.encode(&payload);
+        let tag = aws_lc_rs::hmac::sign(&key.opaque_mac, token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
+        Ok(token)
+    }
+
+    /// Verifies an access token of either form: an opaque token from [`KeyRing::seal_opaque`]
+    /// or an RS256 JWT, with the same checks.
+    pub fn verify_access_token(
+        &self,
+        token: &str,
+        issuer: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<AccessClaims, TokenRejection> {
+        if token.bytes().filter(|b| *b == b'.').count() != 1 {
+            return self.verify(token, issuer, audience, now_secs);
+        }
+        let (payload, tag) = token.split_once('.').ok_or(TokenRejection::Malformed)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| TokenRejection::Malformed)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenRejection::Malformed)?;
+        let opened: OpenedClaims =
+            serde_json::from_slice(&bytes).map_err(|_| TokenRejection::Malformed)?;
+        let key = {
+            let guard = self.keys.read().unwrap_or_else(|p| p.into_inner());
+            guard.iter().find(|k| k.kid == opened.kid).cloned()
+        }
+        .ok_or(TokenRejection::BadSignature)?;
+        aws_lc_rs::hmac::verify(&key.opaque_mac, payload.as_bytes(), &tag)
+            .map_err(|_| TokenRejection::BadSignature)?;
+        check_claims(opened.claims, issuer, audience, now_secs)
     }
 
     /// Verifies an RS256 token signed by one of our keys, issued by `issuer`, for `audience`
@@ -207,18 +297,40 @@ impl KeyRing {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenRejection::BadSignature,
                 _ => TokenRejection::Malformed,
             })?;
-        let claims = data.claims;
-        if claims.iss != issuer {
-            return Err(TokenRejection::WrongIssuer);
-        }
-        if !claims.aud.contains(audience) {
-            return Err(TokenRejection::WrongAudience);
-        }
-        if claims.exp <= now_secs {
-            return Err(TokenRejection::Expired);
-        }
-        Ok(claims)
+        check_claims(data.claims, issuer, audience, now_secs)
     }
+}
+
+fn check_claims(
+    claims: AccessClaims,
+    issuer: &str,
+    audience: &str,
+    now_secs: i64,
+) -> Result<AccessClaims, TokenRejection> {
+    if claims.iss != issuer {
+        return Err(TokenRejection::WrongIssuer);
+    }
+    if !claims.aud.contains(audience) {
+        return Err(TokenRejection::WrongAudience);
+    }
+    if claims.exp <= now_secs {
+        return Err(TokenRejection::Expired);
+    }
+    Ok(claims)
+}
+
+#[derive(Serialize)]
+struct SealedClaims<'a> {
+    kid: &'a str,
+    #[serde(flatten)]
+    claims: &'a AccessClaims,
+}
+
+#[derive(Deserialize)]
+struct OpenedClaims {
+    kid: String,
+    #[serde(flatten)]
+    claims: AccessClaims,
 }
 
 /// `aud`: one string or several, as JWTs allow.
@@ -274,4 +386,101 @@ pub struct IdClaims {
     pub nonce: Option<String>,
     #[serde(flatten)]
     pub profile: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_signatures_verify_with_jsonwebtoken() {
+        let record = generate_key_record(1, 0).expect("key");
+        let key = load(&record).expect("load");
+        let ring = KeyRing {
+            keys: Arc::new(RwLock::new(vec![Arc::new(key)])),
+        };
+        let claims = AccessClaims {
+            iss: "https://auth.example.com/".into(),
+            sub: "auth0|abc".into(),
+            aud: Audience::Many(vec!["a".into(), "b".into()]),
+            iat: 1,
+            exp: 100,
+            scope: Some("openid".into()),
+            gty: None,
+            azp: "client".into(),
+        };
+        let token = ring.sign(&claims).expect("sign");
+        let header = jsonwebtoken::decode_header(&token).expect("header");
+        assert_eq!(
+            (header.alg, header.kid.as_deref()),
+            (Algorithm::RS256, Some(record.kid.as_str()))
+        );
+        let verified = ring
+            .verify(&token, "https://auth.example.com/", "b", 50)
+            .expect("valid");
+        assert_eq!(verified.sub, "auth0|abc");
+        assert_eq!(
+            ring.verify(&token, "https://auth.example.com/", "b", 100)
+                .err(),
+            Some(TokenRejection::Expired)
+        );
+        assert_eq!(
+            ring.verify(&token, "https://other/", "b", 50).err(),
+            Some(TokenRejection::WrongIssuer)
+        );
+        assert_eq!(
+            ring.verify(&token, "https://auth.example.com/", "c", 50)
+                .err(),
+            Some(TokenRejection::WrongAudience)
+        );
+        let mut tampered = token.clone();
+        tampered.replace_range(token.len() - 5.., "AAAAA");
+        assert_eq!(
+            ring.verify(&tampered, "https://auth.example.com/", "b", 50)
+                .err(),
+            Some(TokenRejection::BadSignature)
+        );
+        // Opaque tokens: same checks, and any change breaks them.
+        let opaque = ring.seal_opaque(&claims).expect("seal");
+        assert_eq!(opaque.split('.').count(), 2);
+        let opened = ring
+            .verify_access_token(&opaque, "https://auth.example.com/", "b", 50)
+            .expect("valid");
+        assert_eq!(opened.sub, "auth0|abc");
+        assert_eq!(
+            ring.verify_access_token(&opaque, "https://auth.example.com/", "b", 100)
+                .err(),
+            Some(TokenRejection::Expired)
+        );
+        let (payload, tag) = opaque.split_once('.').expect("two parts");
+        let forged = URL_SAFE_NO_PAD.encode(
+            String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("b64"))
+                .expect("utf8")
+                .replace("auth0|abc", "auth0|abd"),
+        );
+        assert_eq!(
+            ring.verify_access_token(
+                &format!("{forged}.{tag}"),
+                "https://auth.example.com/",
+                "b",
+                50
+            )
+            .err(),
+            Some(TokenRejection::BadSignature)
+        );
+        assert!(
+            ring.verify_access_token(&token, "https://auth.example.com/", "b", 50)
+                .is_ok()
+        );
+        // alg=none and HS256 are refused whatever their content.
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            token.split('.').nth(1).expect("payload")
+        );
+        assert!(
+            ring.verify(&none, "https://auth.example.com/", "b", 50)
+                .is_err()
+        );
+    }
 }

@@ -96,7 +96,12 @@ pub fn issue_user_tokens(
         gty: None,
         azp: client.client_id.clone(),
     };
-    let access_token = tenant.keys.sign(&access)?;
+    // Without an API, Auth0 issues an opaque token good for /userinfo only.
+    let access_token = if api.is_some() {
+        tenant.keys.sign(&access)?
+    } else {
+        tenant.keys.seal_opaque(&access)?
+    };
     let id_token = if wants_openid {
         let id = IdClaims {
             iss: config.issuer.clone(),

@@ -1,19 +1,28 @@
-//! Password hashing with argon2id at OWASP's recommended parameters (m = 19 MiB, t = 2, p = 1),
-//! run on the blocking pool behind a semaphore sized to the cores so that a burst of logins
-//! queues instead of starving the async workers. An unknown user is checked against a fixed
-//! dummy hash, so a login costs one hash whether or not the user exists.
+//! Password hashing with argon2id at OWASP's recommended parameters (m = 19 MiB, t = 2, p = 1).
+//!
+//! Hashes run on a fixed pool of threads, one per core, each owning its argon2 memory for the
+//! life of the process: a login costs the hash itself, not a 19 MiB allocation, page faults and
+//! a fresh malloc arena on whichever blocking thread picked it up. Requests queue for a thread,
+//! so a burst of logins waits instead of starving the async workers. An unknown user is checked
+//! against a fixed dummy hash, so a login costs one hash whether or not the user exists.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
+use tokio::sync::oneshot;
 
 /// OWASP Password Storage Cheat Sheet: argon2id, 19 MiB of memory, 2 iterations, 1 lane.
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
+const OUTPUT_LEN: usize = 32;
+const SALT_LEN: usize = 16;
+/// A stored hash asking for more memory than this is refused rather than computed.
+const MAX_MEMORY_KIB: u32 = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -23,51 +32,163 @@ pub enum HashError {
     PoolClosed,
 }
 
+enum Job {
+    Hash {
+        password: Vec<u8>,
+        reply: oneshot::Sender<Result<String, HashError>>,
+    },
+    Verify {
+        password: Vec<u8>,
+        stored: Arc<str>,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    queued: Arc<AtomicUsize>,
     dummy_hash: Arc<str>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
-            .field("available_permits", &self.permits.available_permits())
+            .field("queued", &self.queued.load(Ordering::Relaxed))
             .finish()
     }
 }
 
-fn argon2() -> Result<Argon2<'static>, HashError> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-        .map_err(|e| HashError::Hash(e.to_string()))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+fn our_params() -> Result<Params, HashError> {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(OUTPUT_LEN))
+        .map_err(|e| HashError::Hash(e.to_string()))
 }
 
-fn hash_blocking(password: &[u8]) -> Result<String, HashError> {
-    let hash = argon2()?
-        .hash_password(password)
-        .map_err(|e| HashError::Hash(e.to_string()))?;
-    Ok(hash.to_string())
+/// One hashing thread's reusable argon2 memory.
+pub struct HashMemory {
+    blocks: Vec<Block>,
 }
 
-/// Verifies against a stored PHC string; an unparsable stored hash verifies as false.
-fn verify_blocking(password: &[u8], stored: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else {
-        return false;
-    };
-    match argon2() {
-        Ok(a) => a.verify_password(password, &parsed).is_ok(),
-        Err(_) => false,
+impl HashMemory {
+    pub fn new() -> Result<Self, HashError> {
+        Ok(Self {
+            blocks: vec![Block::default(); our_params()?.block_count()],
+        })
+    }
+
+    /// A new PHC string for `password` with a random salt.
+    pub fn hash(&mut self, password: &[u8]) -> Result<String, HashError> {
+        let err = |e: &dyn std::fmt::Display| HashError::Hash(e.to_string());
+        let params = our_params()?;
+        let mut salt = [0u8; SALT_LEN];
+        crate::secret::fill_random(&mut salt);
+        let mut out = [0u8; OUTPUT_LEN];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(password, &salt, &mut out, &mut self.blocks)
+            .map_err(|e| err(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|e| err(&e))?,
+            salt: Some(Salt::new(&salt).map_err(|e| err(&e))?),
+            hash: Some(Output::new(&out).map_err(|e| err(&e))?),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Verifies against a stored argon2 PHC string (any variant and parameters, e.g. imported);
+    /// an unparsable or unsupported stored hash verifies as false.
+    pub fn verify(&mut self, password: &[u8], stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        let (Ok(algorithm), Some(salt), Some(expected)) = (
+            Algorithm::try_from(parsed.algorithm.as_str()),
+            parsed.salt,
+            parsed.hash,
+        ) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from) {
+            None => Version::V0x13,
+            Some(Ok(v)) => v,
+            Some(Err(_)) => return false,
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        if params.m_cost() > MAX_MEMORY_KIB {
+            return false;
+        }
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let mut out = vec![0u8; expected.len()];
+        let computed = if params.block_count() == self.blocks.len() {
+            argon2.hash_password_into_with_memory(
+                password,
+                salt.as_ref(),
+                &mut out,
+                &mut self.blocks,
+            )
+        } else {
+            let mut blocks = vec![Block::default(); params.block_count()];
+            argon2.hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut blocks)
+        };
+        computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
     }
 }
 
 impl PasswordHasher {
-    /// `concurrency` hashes may run at once (the number of cores is a good value).
-    pub fn new(concurrency: usize) -> Result<Self, HashError> {
-        let dummy_hash = hash_blocking(b"portcullis-dummy-password-for-unknown-users")?;
+    /// Starts `threads` hashing threads (the number of cores is a good value).
+    pub fn new(threads: usize) -> Result<Self, HashError> {
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let mut first_memory = Some(HashMemory::new()?);
+        let dummy_hash: Arc<str> = first_memory
+            .as_mut()
+            .map(|m| m.hash(b"portcullis-dummy-password-for-unknown-users"))
+            .transpose()?
+            .unwrap_or_default()
+            .into();
+        for i in 0..threads.max(1) {
+            let receiver = receiver.clone();
+            let queued = queued.clone();
+            let mut memory = match first_memory.take() {
+                Some(m) => m,
+                None => HashMemory::new()?,
+            };
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = {
+                            let Ok(guard) = receiver.lock() else { return };
+                            match guard.recv() {
+                                Ok(job) => job,
+                                Err(_) => return,
+                            }
+                        };
+                        queued.fetch_sub(1, Ordering::Relaxed);
+                        match job {
+                            Job::Hash { password, reply } => {
+                                let _ = reply.send(memory.hash(&password));
+                            }
+                            Job::Verify {
+                                password,
+                                stored,
+                                reply,
+                            } => {
+                                let _ = reply.send(memory.verify(&password, &stored));
+                            }
+                        }
+                    }
+                })
+                .map_err(|e| HashError::Hash(e.to_string()))?;
+        }
         Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy_hash: dummy_hash.into(),
+            jobs,
+            queued,
+            dummy_hash,
         })
     }
 
@@ -76,46 +197,50 @@ impl PasswordHasher {
         Self::new(cores)
     }
 
+    /// Hashes waiting for a thread.
+    pub fn queue_depth(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    fn submit(&self, job: Job) -> Result<(), HashError> {
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        self.jobs.send(job).map_err(|_| {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            HashError::PoolClosed
+        })
+    }
+
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::PoolClosed)?;
-        let password = password.as_bytes().to_vec();
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|_| HashError::PoolClosed)?
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Hash {
+            password: password.as_bytes().to_vec(),
+            reply,
+        })?;
+        answer.await.map_err(|_| HashError::PoolClosed)?
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no user,
     /// so both cost the same. Returns false in the latter case.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::PoolClosed)?;
-        let password = password.as_bytes().to_vec();
         let (target, real) = match stored {
-            Some(s) => (s.to_owned(), true),
-            None => (self.dummy_hash.to_string(), false),
+            Some(s) => (Arc::<str>::from(s), true),
+            None => (self.dummy_hash.clone(), false),
         };
-        let matched = tokio::task::spawn_blocking(move || verify_blocking(&password, &target))
-            .await
-            .map_err(|_| HashError::PoolClosed)?;
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Verify {
+            password: password.as_bytes().to_vec(),
+            stored: target,
+            reply,
+        })?;
+        let matched = answer.await.map_err(|_| HashError::PoolClosed)?;
         Ok(real && matched)
-    }
-
-    /// Hashes per second of one core, as a baseline for benchmarks.
-    pub fn hash_once_blocking(password: &str) -> Result<String, HashError> {
-        hash_blocking(password.as_bytes())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher as _;
 
     #[tokio::test]
     async fn hash_then_verify() {
@@ -144,5 +269,23 @@ mod tests {
                 .await
                 .expect("verify")
         );
+        assert_eq!(hasher.queue_depth(), 0);
+    }
+
+    #[test]
+    fn verifies_hashes_made_by_the_reference_implementation_with_other_parameters() {
+        let params = Params::new(4096, 3, 1, None).expect("params");
+        let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"imported")
+            .expect("hash")
+            .to_string();
+        let mut memory = HashMemory::new().expect("memory");
+        assert!(memory.verify(b"imported", &reference));
+        assert!(!memory.verify(b"imported!", &reference));
+        // And ours verifies with the reference implementation.
+        let ours = memory.hash(b"ours").expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("phc");
+        use argon2::password_hash::PasswordVerifier as _;
+        assert!(Argon2::default().verify_password(b"ours", &parsed).is_ok());
     }
 }

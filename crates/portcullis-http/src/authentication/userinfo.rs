@@ -20,7 +20,7 @@ pub async fn userinfo(
     let token = bearer_token(&headers).ok_or(Error::MissingAuthentication)?;
     let claims = tenant
         .keys
-        .verify(
+        .verify_access_token(
             token,
             &tenant.config.issuer,
             &tenant.config.userinfo_audience(),

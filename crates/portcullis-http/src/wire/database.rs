@@ -101,10 +101,17 @@ impl IntoResponse for DatabaseFailure {
             ApiError::Domain(e) => describe(e),
             ApiError::Request(r) => {
                 let status = request_status(r);
+                let name = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLargeError",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeError",
+                    StatusCode::NOT_FOUND => "NotFoundError",
+                    StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowedError",
+                    _ => "BadRequestError",
+                };
                 (
                     status,
                     json!({
-                        "name": "BadRequestError",
+                        "name": name,
                         "code": "invalid_signup",
                         "description": request_text(r),
                         "statusCode": status.as_u16()

@@ -162,29 +162,21 @@ impl IntoResponse for UserinfoFailure {
                 "Bearer realm=\"Users\", error=\"invalid_token\", error_description=\"{description}\""
             )
         };
-        let (status, www_authenticate) = match &self.0 {
-            ApiError::Domain(Error::MissingAuthentication) => (
-                StatusCode::UNAUTHORIZED,
-                "Bearer realm=\"Users\"".to_owned(),
-            ),
+        let www_authenticate = match &self.0 {
+            ApiError::Domain(Error::MissingAuthentication) => "Bearer realm=\"Users\"".to_owned(),
             ApiError::Domain(Error::InvalidToken(TokenRejection::Expired)) => {
-                (StatusCode::UNAUTHORIZED, challenge("The token has expired"))
+                challenge("The token has expired")
             }
-            ApiError::Domain(Error::InvalidToken(_)) => {
-                (StatusCode::UNAUTHORIZED, challenge("Invalid token"))
+            // A token that is not ours, and one whose user was deleted since, are both invalid.
+            ApiError::Domain(Error::InvalidToken(_) | Error::UserNotFound) => {
+                challenge("Invalid token")
             }
-            // The user was deleted after the token was issued.
-            ApiError::Domain(Error::UserNotFound) => {
-                (StatusCode::UNAUTHORIZED, challenge("Invalid token"))
-            }
-            ApiError::Domain(other) => {
-                return OAuthFailure(ApiError::Domain(clone_internal(other))).into_response();
-            }
-            ApiError::Request(r) => {
-                return OAuthFailure(ApiError::Request(r.clone())).into_response();
+            // Anything else (an internal failure) is rendered as the token endpoint renders it.
+            ApiError::Domain(_) | ApiError::Request(_) => {
+                return OAuthFailure(self.0).into_response();
             }
         };
-        let mut response = (status, "Unauthorized").into_response();
+        let mut response = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
         if let Ok(value) = HeaderValue::from_str(&www_authenticate) {
             response
                 .headers_mut()
@@ -192,11 +184,4 @@ impl IntoResponse for UserinfoFailure {
         }
         response
     }
-}
-
-/// Userinfo only fails otherwise on internal errors; re-wrap them for the OAuth renderer.
-fn clone_internal(error: &Error) -> Error {
-    Error::Store(portcullis_core::store::StoreError::Internal(
-        error.to_string(),
-    ))
 }

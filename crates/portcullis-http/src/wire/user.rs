@@ -72,8 +72,8 @@ pub fn project(mut user: Value, fields: Option<&str>, include: bool) -> Value {
 pub fn signup_user(u: &UserRecord, given: &SignupEcho) -> Value {
     let mut m = Map::new();
     m.insert("_id".into(), u.id.clone().into());
-    m.insert("email_verified".into(), u.email_verified.into());
     m.insert("email".into(), u.email.clone().into());
+    m.insert("email_verified".into(), u.email_verified.into());
     if let Some(v) = &u.username {
         m.insert("username".into(), v.clone().into());
     }

@@ -4,6 +4,7 @@
 mod cli;
 mod concurrency;
 mod helpers;
+mod hostile;
 mod management;
 mod signup;
 mod token;

@@ -283,7 +283,16 @@ async fn unreadable_bodies_are_4xx_and_store_nothing() {
             .post_raw("/dbconnections/signup", content_type, body)
             .await;
         assert_eq!(status, expected, "{content_type}: {answer}");
-        assert_eq!(answer["name"], "BadRequestError");
+        let name = match expected {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeError",
+            StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLargeError",
+            _ => "BadRequestError",
+        };
+        assert_eq!(
+            (&answer["name"], &answer["code"]),
+            (&json!(name), &json!("invalid_signup")),
+            "{answer}"
+        );
         assert_eq!(answer["statusCode"], json!(expected.as_u16()));
     }
     assert_eq!(app.user_count().await, 0);

@@ -36,9 +36,9 @@ async fn password_realm_login_issues_auth0_tokens() {
         id["exp"].as_i64().expect("exp") - id["iat"].as_i64().expect("iat"),
         36000
     );
-    let access = claims(body["access_token"].as_str().expect("access_token"));
-    assert_eq!(access["azp"], "my-spa");
-    assert_eq!(access["aud"], json!(format!("{}userinfo", app.issuer())));
+    // Without an audience the access token is opaque (not a JWT), good for /userinfo only.
+    let access_token = body["access_token"].as_str().expect("access_token");
+    assert_eq!(access_token.matches('.').count(), 1, "{access_token}");
 
     // userinfo answers with the scopes' claims
     let (status, info) = app.get("/userinfo", body["access_token"].as_str()).await;
