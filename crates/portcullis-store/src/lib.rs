@@ -42,6 +42,22 @@ pub(crate) fn classify(error: sqlx::Error) -> StoreError {
 /// Implements the `Store` trait for a pool type; the SQL is the same text on both dialects.
 macro_rules! impl_store {
     ($store:ty) => {
+        impl $store {
+            /// The one user a `SELECT` with text parameters finds, if any.
+            async fn one_user(
+                &self,
+                sql: &'static str,
+                binds: &[&str],
+            ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
+                let mut query = sqlx::query_as::<_, crate::rows::UserRow>(sql);
+                for value in binds {
+                    query = query.bind(*value);
+                }
+                let row = query.fetch_optional(&self.pool).await.map_err(crate::classify)?;
+                row.map(crate::rows::UserRow::into_record).transpose()
+            }
+        }
+
         #[async_trait::async_trait]
         impl portcullis_core::store::Store for $store {
             async fn insert_user(
@@ -81,13 +97,7 @@ macro_rules! impl_store {
                 &self,
                 id: &str,
             ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
-                let row: Option<crate::rows::UserRow> =
-                    sqlx::query_as(crate::rows::USER_BY_ID)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(crate::classify)?;
-                row.map(crate::rows::UserRow::into_record).transpose()
+                self.one_user(crate::rows::USER_BY_ID, &[id]).await
             }
 
             async fn user_by_email(
@@ -95,13 +105,7 @@ macro_rules! impl_store {
                 connection: &str,
                 email: &str,
             ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
-                let row: Option<crate::rows::UserRow> = sqlx::query_as(crate::rows::USER_BY_EMAIL)
-                .bind(connection)
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::classify)?;
-                row.map(crate::rows::UserRow::into_record).transpose()
+                self.one_user(crate::rows::USER_BY_EMAIL, &[connection, email]).await
             }
 
             async fn user_by_username(
@@ -109,13 +113,7 @@ macro_rules! impl_store {
                 connection: &str,
                 username: &str,
             ) -> Result<Option<portcullis_core::user::UserRecord>, portcullis_core::store::StoreError> {
-                let row: Option<crate::rows::UserRow> = sqlx::query_as(crate::rows::USER_BY_USERNAME)
-                .bind(connection)
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(crate::classify)?;
-                row.map(crate::rows::UserRow::into_record).transpose()
+                self.one_user(crate::rows::USER_BY_USERNAME, &[connection, username]).await
             }
 
             async fn list_users(
