@@ -13,7 +13,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
-use crate::password::policy::PolicyLevel;
+use crate::password::policy::{PasswordPolicy, PolicyLevel};
+use crate::password::rules::PasswordRules;
 use crate::secret::SecretDigest;
 
 /// Prefix of environment variables overriding file keys; `__` separates nesting levels,
@@ -163,6 +164,34 @@ pub struct FileConnectionOptions {
     pub disable_signup: Option<bool>,
     #[serde(default)]
     pub validation: Option<FileValidation>,
+    #[serde(default)]
+    pub password_dictionary: Option<FilePasswordDictionary>,
+    #[serde(default)]
+    pub password_no_personal_info: Option<FileToggle>,
+    #[serde(default)]
+    pub password_history: Option<FilePasswordHistory>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePasswordDictionary {
+    pub enable: bool,
+    #[serde(default)]
+    pub dictionary: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileToggle {
+    pub enable: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePasswordHistory {
+    pub enable: bool,
+    #[serde(default)]
+    pub size: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,8 +341,7 @@ pub struct ResourceServer {
 pub struct Connection {
     pub name: String,
     pub enabled_clients: Option<Vec<String>>,
-    pub policy: PolicyLevel,
-    pub min_length: Option<u32>,
+    pub password_rules: PasswordRules,
     pub brute_force_protection: bool,
     pub requires_username: bool,
     pub disable_signup: bool,
@@ -346,6 +374,10 @@ pub struct Config {
     pub resource_servers: Vec<ResourceServer>,
     pub connections: Vec<Connection>,
 }
+
+/// Auth0 keeps at most 24 passwords of history; 5 when enabled without a size.
+pub const MAX_PASSWORD_HISTORY_SIZE: u32 = 24;
+pub const DEFAULT_PASSWORD_HISTORY_SIZE: u32 = 5;
 
 /// Auth0's Management API token lifetime (its resource server's `token_lifetime`).
 pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
@@ -569,11 +601,32 @@ impl Config {
                 Some(u) => (u.min, u.max),
                 None => (1, 15),
             };
+            let history_size = match o.password_history {
+                Some(h) if h.enable => {
+                    let size = h.size.unwrap_or(DEFAULT_PASSWORD_HISTORY_SIZE);
+                    if !(1..=MAX_PASSWORD_HISTORY_SIZE).contains(&size) {
+                        return Err(invalid(
+                            key("options.password_history.size"),
+                            format!("must be between 1 and {MAX_PASSWORD_HISTORY_SIZE}"),
+                        ));
+                    }
+                    Some(size)
+                }
+                _ => None,
+            };
+            let dictionary = o
+                .password_dictionary
+                .filter(|d| d.enable)
+                .map(|d| d.dictionary.iter().map(|w| w.to_lowercase()).collect());
             connections.push(Connection {
                 name: c.name,
                 enabled_clients: c.enabled_clients,
-                policy,
-                min_length,
+                password_rules: PasswordRules {
+                    policy: Some(PasswordPolicy::new(policy, min_length)),
+                    dictionary,
+                    no_personal_info: o.password_no_personal_info.is_some_and(|t| t.enable),
+                    history_size,
+                },
                 brute_force_protection: o.brute_force_protection.unwrap_or(true),
                 requires_username: o.requires_username.unwrap_or(false),
                 disable_signup: o.disable_signup.unwrap_or(false),

@@ -46,6 +46,12 @@ pub enum Error {
         report: PolicyReport,
         policy: String,
     },
+    #[error("password too common")]
+    PasswordTooCommon,
+    #[error("password contains user information")]
+    PasswordContainsUserInfo,
+    #[error("password used before")]
+    PasswordInHistory,
     #[error("user exists")]
     UserExists,
     #[error("username exists")]

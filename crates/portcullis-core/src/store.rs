@@ -33,6 +33,15 @@ pub struct UserQuery {
     pub limit: u64,
 }
 
+/// A password hash being replaced, for the password history.
+#[derive(Debug, Clone)]
+pub struct RetiredPassword {
+    pub hash: String,
+    pub retired_at: i64,
+    /// How many retired hashes to keep (Auth0 keeps at most 24).
+    pub keep: u32,
+}
+
 /// A signing key as stored: its private key never leaves the store but to sign.
 #[derive(Debug, Clone)]
 pub struct SigningKeyRecord {
@@ -61,13 +70,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Users and the total number matching, ordered by creation.
     async fn list_users(&self, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), StoreError>;
     /// Replaces every field of the user whose id and `version` match `user.id` and
-    /// `expected_version`; the stored version becomes `expected_version + 1`.
+    /// `expected_version`; the stored version becomes `expected_version + 1`. With `retired`,
+    /// in the same transaction, the replaced password hash joins the user's password history,
+    /// which is pruned to its newest `keep` entries.
     /// `Ok(false)` when the user changed meanwhile or no longer exists.
     async fn replace_user(
         &self,
         user: &UserRecord,
         expected_version: i64,
+        retired: Option<&RetiredPassword>,
     ) -> Result<bool, StoreError>;
+    /// The user's retired password hashes, newest first, at most `limit`.
+    async fn password_history(&self, id: &str, limit: u32) -> Result<Vec<String>, StoreError>;
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
     /// Counts a successful login atomically (`logins_count + 1`, `last_login`, `last_ip`).
     async fn record_login(&self, id: &str, at: i64, ip: Option<&str>) -> Result<(), StoreError>;

@@ -158,8 +158,10 @@ macro_rules! impl_store {
                 &self,
                 user: &portcullis_core::user::UserRecord,
                 expected_version: i64,
+                retired: Option<&portcullis_core::store::RetiredPassword>,
             ) -> Result<bool, portcullis_core::store::StoreError> {
                 let row = crate::rows::UserRow::from_record(user);
+                let mut tx = self.pool.begin().await.map_err(crate::classify)?;
                 let done = sqlx::query(crate::rows::REPLACE_USER)
                     .bind(row.email)
                     .bind(row.email_verified)
@@ -176,12 +178,46 @@ macro_rules! impl_store {
                     .bind(row.updated_at)
                     .bind(row.last_password_reset)
                     .bind(expected_version + 1)
-                    .bind(row.id)
+                    .bind(&row.id)
                     .bind(expected_version)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(crate::classify)?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                if let Some(retired) = retired {
+                    sqlx::query("INSERT INTO password_history (user_id, password_hash, retired_at) VALUES ($1, $2, $3)")
+                        .bind(&row.id)
+                        .bind(&retired.hash)
+                        .bind(retired.retired_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::classify)?;
+                    sqlx::query(crate::rows::PRUNE_PASSWORD_HISTORY)
+                        .bind(&row.id)
+                        .bind(i64::from(retired.keep))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::classify)?;
+                }
+                tx.commit().await.map_err(crate::classify)?;
+                Ok(true)
+            }
+
+            async fn password_history(
+                &self,
+                id: &str,
+                limit: u32,
+            ) -> Result<Vec<String>, portcullis_core::store::StoreError> {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::classify)
             }
 
             async fn delete_user(&self, id: &str) -> Result<bool, portcullis_core::store::StoreError> {

@@ -33,6 +33,10 @@ pub(crate) const REPLACE_USER: &str = "UPDATE users SET email = $1, email_verifi
     user_metadata = $10, app_metadata = $11, blocked = $12, updated_at = $13, last_password_reset = $14, \
     version = $15 WHERE id = $16 AND version = $17";
 
+/// Keeps the newest `$2` retired hashes of user `$1`.
+pub(crate) const PRUNE_PASSWORD_HISTORY: &str = "DELETE FROM password_history WHERE user_id = $1 AND id NOT IN \
+    (SELECT id FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2)";
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct UserRow {
     pub id: String,

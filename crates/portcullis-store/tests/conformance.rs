@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use portcullis_core::store::{SigningKeyRecord, Store, StoreError, UniqueField, UserQuery};
+use portcullis_core::store::{
+    RetiredPassword, SigningKeyRecord, Store, StoreError, UniqueField, UserQuery,
+};
 use portcullis_core::user::UserRecord;
 use portcullis_store::{PgStore, SqliteStore};
 use serde_json::json;
@@ -198,8 +200,8 @@ async fn replace_checks_the_version(s: Arc<dyn Store>) {
     let mut next = u.clone();
     next.blocked = Some(true);
     next.version = 2;
-    assert!(s.replace_user(&next, 1).await.expect("replace"));
-    assert!(!s.replace_user(&next, 1).await.expect("stale replace"));
+    assert!(s.replace_user(&next, 1, None).await.expect("replace"));
+    assert!(!s.replace_user(&next, 1, None).await.expect("stale replace"));
     let stored = s.user_by_id(&u.id).await.expect("get").expect("exists");
     assert_eq!((stored.blocked, stored.version), (Some(true), 2));
     // A replace that takes another user's e-mail is a conflict.
@@ -213,10 +215,56 @@ async fn replace_checks_the_version(s: Arc<dyn Store>) {
     .expect("insert");
     let mut clash = stored.clone();
     clash.email = "b@example.com".into();
-    let r = s.replace_user(&clash, 2).await;
+    let r = s.replace_user(&clash, 2, None).await;
     assert!(
         matches!(r, Err(StoreError::Conflict(UniqueField::Email))),
         "{r:?}"
+    );
+}
+
+async fn password_history_is_kept_pruned_and_deleted_with_the_user(s: Arc<dyn Store>) {
+    let mut u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
+    s.insert_user(&u).await.expect("insert");
+    for i in 0..5 {
+        let previous = u.password_hash.clone();
+        u.password_hash = format!("hash-{i}");
+        let retired = RetiredPassword {
+            hash: previous,
+            retired_at: i,
+            keep: 3,
+        };
+        assert!(
+            s.replace_user(&u, u.version, Some(&retired))
+                .await
+                .expect("replace")
+        );
+        u.version += 1;
+    }
+    assert_eq!(
+        s.password_history(&u.id, 24).await.expect("history"),
+        ["hash-3", "hash-2", "hash-1"]
+    );
+    assert_eq!(
+        s.password_history(&u.id, 2).await.expect("history"),
+        ["hash-3", "hash-2"]
+    );
+    // A stale replace writes no history either.
+    let retired = RetiredPassword {
+        hash: "never".into(),
+        retired_at: 9,
+        keep: 3,
+    };
+    assert!(!s.replace_user(&u, 1, Some(&retired)).await.expect("stale"));
+    assert_eq!(
+        s.password_history(&u.id, 24).await.expect("history").len(),
+        3
+    );
+    assert!(s.delete_user(&u.id).await.expect("delete"));
+    assert!(
+        s.password_history(&u.id, 24)
+            .await
+            .expect("history")
+            .is_empty()
     );
 }
 
@@ -323,6 +371,7 @@ conformance!(
     username_is_unique_per_connection,
     concurrent_inserts_of_one_email_make_one_user,
     replace_checks_the_version,
+    password_history_is_kept_pruned_and_deleted_with_the_user,
     logins_are_counted_atomically,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,

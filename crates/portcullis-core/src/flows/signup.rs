@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Connection;
 use crate::identity::{Email, Username, new_user_id};
-use crate::password::policy::PasswordPolicy;
+use crate::password::rules::{PasswordRejection, PersonalInfo};
 use crate::store::{StoreError, UniqueField};
 use crate::user::{UserRecord, default_picture};
 use crate::{Error, Tenant};
@@ -65,7 +65,16 @@ pub async fn create_user(
 ) -> Result<UserRecord, Error> {
     let email = Email::parse(&new.email).ok_or_else(|| Error::InvalidEmail(new.email.clone()))?;
     let username = parse_username(connection, new.username.as_deref())?;
-    check_password(connection, &new.password)?;
+    let info = PersonalInfo {
+        email: Some(email.as_str()),
+        username: new.username.as_deref(),
+        name: new.name.as_deref(),
+        nickname: new.nickname.as_deref(),
+        given_name: new.given_name.as_deref(),
+        family_name: new.family_name.as_deref(),
+        user_metadata: Some(&new.user_metadata),
+    };
+    check_password(connection, &new.password, &info)?;
 
     let password_hash = tenant.hasher.hash(&new.password).await?;
     let now = tenant.clock.now_millis();
@@ -121,12 +130,18 @@ pub fn parse_username(
     }
 }
 
-pub fn check_password(connection: &Connection, password: &str) -> Result<(), Error> {
-    let policy = PasswordPolicy::new(connection.policy, connection.min_length);
-    policy
-        .check(password)
-        .map_err(|report| Error::WeakPassword {
-            report,
-            policy: policy.describe(),
+/// The connection's stateless password checks (strength, dictionary, personal info).
+pub fn check_password(
+    connection: &Connection,
+    password: &str,
+    info: &PersonalInfo<'_>,
+) -> Result<(), Error> {
+    connection
+        .password_rules
+        .check(password, info)
+        .map_err(|rejection| match rejection {
+            PasswordRejection::TooWeak { report, policy } => Error::WeakPassword { report, policy },
+            PasswordRejection::TooCommon => Error::PasswordTooCommon,
+            PasswordRejection::ContainsUserInfo => Error::PasswordContainsUserInfo,
         })
 }

@@ -4,7 +4,8 @@ use serde_json::{Map, Value};
 
 use crate::flows::signup::{NewUser, check_password, create_user, parse_username};
 use crate::identity::{Email, parse_user_id};
-use crate::store::{StoreError, UniqueField, UserQuery};
+use crate::password::rules::PersonalInfo;
+use crate::store::{RetiredPassword, StoreError, UniqueField, UserQuery};
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
@@ -101,10 +102,6 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
             Some(raw) => parse_username(connection, Some(raw))?,
             None => None,
         };
-        if let (Some(password), None) = (&patch.password, &new_hash) {
-            check_password(connection, password)?;
-            new_hash = Some(tenant.hasher.hash(password).await?);
-        }
         let now = tenant.clock.now_millis();
         let mut next = current.clone();
         if let Some(email) = &email
@@ -118,10 +115,6 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
         }
         if let Some(u) = username {
             next.username = Some(u.as_str().to_owned());
-        }
-        if let Some(hash) = &new_hash {
-            next.password_hash = hash.clone();
-            next.last_password_reset = Some(now);
         }
         if let Some(b) = patch.blocked {
             next.blocked = Some(b);
@@ -143,9 +136,44 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
         if let Some(m) = &patch.app_metadata {
             merge_metadata(&mut next.app_metadata, m);
         }
+        let mut retired = None;
+        if let Some(password) = &patch.password {
+            if new_hash.is_none() {
+                let info = PersonalInfo {
+                    email: Some(&next.email),
+                    username: next.username.as_deref(),
+                    name: Some(&next.name),
+                    nickname: Some(&next.nickname),
+                    given_name: next.given_name.as_deref(),
+                    family_name: next.family_name.as_deref(),
+                    user_metadata: Some(&next.user_metadata),
+                };
+                check_password(connection, password, &info)?;
+                if let Some(size) = connection.password_rules.history_size {
+                    check_history(tenant, &current, password, size).await?;
+                }
+                new_hash = Some(tenant.hasher.hash(password).await?);
+            }
+            if let Some(hash) = &new_hash {
+                next.password_hash = hash.clone();
+                next.last_password_reset = Some(now);
+            }
+            retired = connection
+                .password_rules
+                .history_size
+                .map(|keep| RetiredPassword {
+                    hash: current.password_hash.clone(),
+                    retired_at: now,
+                    keep,
+                });
+        }
         next.updated_at = now;
         next.version = current.version + 1;
-        match tenant.store.replace_user(&next, current.version).await {
+        match tenant
+            .store
+            .replace_user(&next, current.version, retired.as_ref())
+            .await
+        {
             Ok(true) => return Ok(next),
             Ok(false) => continue,
             Err(StoreError::Conflict(UniqueField::Username)) => return Err(Error::UsernameExists),
@@ -154,6 +182,29 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
         }
     }
     Err(Error::ContentionExhausted)
+}
+
+/// Auth0's `password_history`: the new password may be none of the last `size` passwords,
+/// the current one included. One hash comparison per remembered password.
+async fn check_history(
+    tenant: &Tenant,
+    user: &UserRecord,
+    password: &str,
+    size: u32,
+) -> Result<(), Error> {
+    let mut remembered = vec![user.password_hash.clone()];
+    remembered.extend(
+        tenant
+            .store
+            .password_history(&user.id, size.saturating_sub(1))
+            .await?,
+    );
+    for hash in &remembered {
+        if tenant.hasher.verify(password, Some(hash)).await? {
+            return Err(Error::PasswordInHistory);
+        }
+    }
+    Ok(())
 }
 
 fn apply(field: &mut Option<String>, change: &Change<String>) {

@@ -2,3 +2,4 @@
 
 pub mod hasher;
 pub mod policy;
+pub mod rules;

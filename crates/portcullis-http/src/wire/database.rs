@@ -31,6 +31,16 @@ fn invalid_signup(description: impl Into<String>) -> (StatusCode, Value) {
     bad_request("invalid_signup", description.into())
 }
 
+/// The password validators' family: `name` says which rule failed (Lock maps it to its
+/// `password_dictionary_error` / `password_no_user_info_error` texts), `code` is always
+/// `invalid_password`.
+fn password_error(name: &str, text: &str) -> (StatusCode, Value) {
+    (
+        StatusCode::BAD_REQUEST,
+        json!({"name": name, "message": text, "code": "invalid_password", "description": text, "statusCode": 400}),
+    )
+}
+
 fn describe(error: &Error) -> (StatusCode, Value) {
     match error {
         Error::UserExists => bad_request("user_exists", "The user already exists."),
@@ -48,6 +58,16 @@ fn describe(error: &Error) -> (StatusCode, Value) {
                 "statusCode": 400
             }),
         ),
+        Error::PasswordTooCommon => {
+            password_error("PasswordDictionaryError", "Password is too common")
+        }
+        Error::PasswordContainsUserInfo => password_error(
+            "PasswordNoUserInfoError",
+            "Password contains user information",
+        ),
+        Error::PasswordInHistory => {
+            password_error("PasswordHistoryError", "Password has previously been used")
+        }
         Error::InvalidEmail(raw) => invalid_signup(format!(
             "error in email - email format validation failed: {raw}"
         )),

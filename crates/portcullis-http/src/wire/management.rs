@@ -80,6 +80,21 @@ fn describe(error: &Error) -> Body {
             "The username provided is in use already.",
             Some("auth0_idp_error"),
         ),
+        Error::PasswordTooCommon => body(
+            S::BAD_REQUEST,
+            "PasswordDictionaryError: Password is too common",
+            None,
+        ),
+        Error::PasswordContainsUserInfo => body(
+            S::BAD_REQUEST,
+            "PasswordNoUserInfoError: Password contains user information",
+            None,
+        ),
+        Error::PasswordInHistory => body(
+            S::BAD_REQUEST,
+            "PasswordHistoryError: Password has previously been used",
+            None,
+        ),
         Error::WeakPassword { .. } => body(
             S::BAD_REQUEST,
             "PasswordStrengthError: Password is too weak",

@@ -109,6 +109,9 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::UsernameRequired
         | Error::InvalidUsername(_)
         | Error::WeakPassword { .. }
+        | Error::PasswordTooCommon
+        | Error::PasswordContainsUserInfo
+        | Error::PasswordInHistory
         | Error::UserExists
         | Error::UsernameExists => oauth(S::BAD_REQUEST, "invalid_request", "Invalid request"),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {

@@ -122,6 +122,14 @@ passwordPolicy = "excellent"
 [[connections]]
 name = "spa-excluded"
 enabled_clients = ["backend"]
+
+[[connections]]
+name = "rules"
+[connections.options]
+passwordPolicy = "low"
+password_dictionary = {{ enable = true, dictionary = ["Portcullis", "drawbridge"] }}
+password_no_personal_info = {{ enable = true }}
+password_history = {{ enable = true, size = 3 }}
 "#
     )
 }

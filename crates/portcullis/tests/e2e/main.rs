@@ -6,5 +6,6 @@ mod concurrency;
 mod helpers;
 mod hostile;
 mod management;
+mod password_rules;
 mod signup;
 mod token;

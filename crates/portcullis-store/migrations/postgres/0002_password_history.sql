@@ -1,0 +1,8 @@
+-- Retired password hashes, newest first by id, pruned to the connection's history size.
+CREATE TABLE password_history (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL,
+    retired_at    BIGINT NOT NULL
+);
+CREATE INDEX password_history_user ON password_history (user_id, id);
