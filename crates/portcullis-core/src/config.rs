@@ -13,6 +13,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use crate::attack::breach::BreachPolicy;
 use crate::password::policy::{PasswordPolicy, PolicyLevel};
 use crate::password::rules::PasswordRules;
 use crate::secret::SecretDigest;
@@ -52,6 +53,67 @@ pub struct FileConfig {
     pub resource_servers: Vec<FileResourceServer>,
     #[serde(default)]
     pub connections: Vec<FileConnection>,
+    #[serde(default)]
+    pub attack_protection: FileAttackProtection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAttackProtection {
+    #[serde(default)]
+    pub breached_password_detection: Option<FileBreachedPasswordDetection>,
+}
+
+/// Auth0's `breached_password_detection` object, plus where the corpus comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBreachedPasswordDetection {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub shields: Vec<String>,
+    #[serde(default)]
+    pub admin_notification_frequency: Vec<String>,
+    /// `standard` (Auth0's; an offline corpus here), `enhanced` (treated as `standard`), or
+    /// `range_api` (a k-anonymity endpoint compatible with Pwned Passwords).
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub stage: FileBreachStages,
+    /// A filter file built by `portcullis breach build`; the compiled-in corpus when absent.
+    #[serde(default)]
+    pub corpus: Option<PathBuf>,
+    #[serde(default)]
+    pub range_api: Option<FileRangeApi>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBreachStages {
+    #[serde(default, rename = "pre-user-registration")]
+    pub pre_user_registration: Option<FileStageShields>,
+    #[serde(default, rename = "pre-change-password")]
+    pub pre_change_password: Option<FileStageShields>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileStageShields {
+    #[serde(default)]
+    pub shields: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRangeApi {
+    /// The range endpoint's base: the 5-character prefix is appended, e.g.
+    /// `https://api.pwnedpasswords.com/range/`.
+    pub url: String,
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// When the endpoint fails: accept the password (true) or refuse it (false, the default).
+    #[serde(default)]
+    pub fail_open: Option<bool>,
 }
 
 /// `tls = "self-signed"` or `tls = { cert = "…", key = "…" }`.
@@ -274,6 +336,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "client_grants",
     "resource_servers",
     "connections",
+    "attack_protection",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -373,6 +436,17 @@ pub struct Config {
     pub client_grants: Vec<ClientGrant>,
     pub resource_servers: Vec<ResourceServer>,
     pub connections: Vec<Connection>,
+    pub breach_policy: BreachPolicy,
+    pub breach_source: BreachSource,
+}
+
+/// Where breached passwords are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreachSource {
+    /// A filter file, or the compiled-in corpus when `None`.
+    Corpus(Option<PathBuf>),
+    /// A Pwned-Passwords-compatible range endpoint.
+    RangeApi { url: String, timeout_ms: u64 },
 }
 
 /// Auth0 keeps at most 24 passwords of history; 5 when enabled without a size.
@@ -656,6 +730,8 @@ impl Config {
             ));
         }
 
+        let (breach_policy, breach_source) =
+            validate_breach(file.attack_protection.breached_password_detection)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -672,6 +748,8 @@ impl Config {
             client_grants: Vec::new(),
             resource_servers,
             connections,
+            breach_policy,
+            breach_source,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
@@ -705,6 +783,96 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn validate_breach(
+    file: Option<FileBreachedPasswordDetection>,
+) -> Result<(BreachPolicy, BreachSource), ConfigError> {
+    const KEY: &str = "attack_protection.breached_password_detection";
+    let Some(b) = file else {
+        return Ok((BreachPolicy::default(), BreachSource::Corpus(None)));
+    };
+    let check = |field: &str, values: &[String], allowed: &[&str]| -> Result<(), ConfigError> {
+        match values.iter().find(|v| !allowed.contains(&v.as_str())) {
+            Some(v) => Err(invalid(
+                format!("{KEY}.{field}"),
+                format!("`{v}` is not one of {}", allowed.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    };
+    check(
+        "shields",
+        &b.shields,
+        &["block", "user_notification", "admin_notification"],
+    )?;
+    check(
+        "admin_notification_frequency",
+        &b.admin_notification_frequency,
+        &["immediately", "daily", "weekly", "monthly"],
+    )?;
+    let stage_shields =
+        |s: &Option<FileStageShields>| s.as_ref().map(|s| s.shields.clone()).unwrap_or_default();
+    let signup = stage_shields(&b.stage.pre_user_registration);
+    let change = stage_shields(&b.stage.pre_change_password);
+    check(
+        "stage.pre-user-registration.shields",
+        &signup,
+        &["block", "admin_notification"],
+    )?;
+    check(
+        "stage.pre-change-password.shields",
+        &change,
+        &["block", "admin_notification"],
+    )?;
+    let has = |list: &[String], s: &str| list.iter().any(|v| v == s);
+    let mut fail_open = false;
+    let source = match b.method.as_deref().unwrap_or("standard") {
+        "standard" | "enhanced" => {
+            if b.range_api.is_some() {
+                return Err(invalid(
+                    format!("{KEY}.range_api"),
+                    "only used with method = \"range_api\"",
+                ));
+            }
+            BreachSource::Corpus(b.corpus)
+        }
+        "range_api" => {
+            let api = b.range_api.ok_or_else(|| {
+                invalid(
+                    format!("{KEY}.range_api"),
+                    "method = \"range_api\" needs range_api = { url = \"…\" }",
+                )
+            })?;
+            if !(api.url.starts_with("https://") || api.url.starts_with("http://")) {
+                return Err(invalid(
+                    format!("{KEY}.range_api.url"),
+                    "must be an http(s) URL",
+                ));
+            }
+            fail_open = api.fail_open.unwrap_or(false);
+            BreachSource::RangeApi {
+                url: api.url,
+                timeout_ms: api.timeout_ms.unwrap_or(2_000),
+            }
+        }
+        other => {
+            return Err(invalid(
+                format!("{KEY}.method"),
+                format!("`{other}` is not one of standard, enhanced, range_api"),
+            ));
+        }
+    };
+    let policy = BreachPolicy {
+        enabled: b.enabled,
+        block_login: has(&b.shields, "block"),
+        notify_user: has(&b.shields, "user_notification"),
+        notify_admin: has(&b.shields, "admin_notification"),
+        block_signup: has(&signup, "block"),
+        block_password_change: has(&change, "block"),
+        fail_open,
+    };
+    Ok((policy, source))
 }
 
 const KNOWN_GRANT_TYPES: &[&str] = &[

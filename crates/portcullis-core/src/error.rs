@@ -51,7 +51,11 @@ pub enum Error {
     #[error("password contains user information")]
     PasswordContainsUserInfo,
     #[error("password used before")]
-    PasswordInHistory,
+    PasswordInHistory { size: u32 },
+    #[error("password found in a data breach")]
+    PasswordLeaked,
+    #[error("the breached-password lookup is unavailable")]
+    BreachLookupUnavailable,
     #[error("user exists")]
     UserExists,
     #[error("username exists")]

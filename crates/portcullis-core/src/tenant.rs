@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::attack::breach::BreachedPasswords;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::password::hasher::PasswordHasher;
@@ -15,4 +16,6 @@ pub struct Tenant {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub keys: KeyRing,
+    /// The breached-password corpus, when detection is enabled.
+    pub breach: Option<Arc<dyn BreachedPasswords>>,
 }

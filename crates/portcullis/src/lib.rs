@@ -51,6 +51,7 @@ pub async fn build_tenant(
         hasher: PasswordHasher::with_available_parallelism()
             .context("cannot start the password hasher")?,
         keys,
+        breach: None,
     })
 }
 

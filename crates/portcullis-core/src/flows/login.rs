@@ -3,7 +3,9 @@
 //! answers exactly as a wrong password does. Whether the user is blocked is only revealed to
 //! someone who knows the password.
 
+use crate::attack::breach::BreachStage;
 use crate::config::Client;
+use crate::flows::breach::screen_password;
 use crate::identity::Email;
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
@@ -81,6 +83,7 @@ pub async fn password_login(
     if user.is_blocked() {
         return Err(Error::UserBlocked);
     }
+    screen_password(tenant, &login.password, BreachStage::Login).await?;
     let now = tenant.clock.now_millis();
     tenant
         .store

@@ -1,6 +1,7 @@
 //! One module per flow. Each takes the [`Tenant`](crate::Tenant) and a parsed request, and
 //! returns a domain result.
 
+pub mod breach;
 pub mod client_auth;
 pub mod login;
 pub mod signup;

@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::attack::breach::BreachStage;
 use crate::config::Connection;
+use crate::flows::breach::screen_password;
 use crate::identity::{Email, Username, new_user_id};
 use crate::password::rules::{PasswordRejection, PersonalInfo};
 use crate::store::{StoreError, UniqueField};
@@ -53,7 +55,7 @@ pub async fn sign_up(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Err
     if connection.disable_signup {
         return Err(Error::SignupDisabled);
     }
-    create_user(tenant, connection, request.user).await
+    create_user(tenant, connection, request.user, Some(BreachStage::SignUp)).await
 }
 
 /// Validates identifiers, checks the password policy, hashes, and inserts; the unique indexes
@@ -62,6 +64,7 @@ pub async fn create_user(
     tenant: &Tenant,
     connection: &Connection,
     new: NewUser,
+    breach_stage: Option<BreachStage>,
 ) -> Result<UserRecord, Error> {
     let email = Email::parse(&new.email).ok_or_else(|| Error::InvalidEmail(new.email.clone()))?;
     let username = parse_username(connection, new.username.as_deref())?;
@@ -70,11 +73,12 @@ pub async fn create_user(
         username: new.username.as_deref(),
         name: new.name.as_deref(),
         nickname: new.nickname.as_deref(),
-        given_name: new.given_name.as_deref(),
-        family_name: new.family_name.as_deref(),
         user_metadata: Some(&new.user_metadata),
     };
     check_password(connection, &new.password, &info)?;
+    if let Some(stage) = breach_stage {
+        screen_password(tenant, &new.password, stage).await?;
+    }
 
     let password_hash = tenant.hasher.hash(&new.password).await?;
     let now = tenant.clock.now_millis();

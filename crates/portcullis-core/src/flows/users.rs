@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::attack::breach::BreachStage;
+use crate::flows::breach::screen_password;
 use crate::flows::signup::{NewUser, check_password, create_user, parse_username};
 use crate::identity::{Email, parse_user_id};
 use crate::password::rules::PersonalInfo;
@@ -14,7 +16,7 @@ pub async fn create(tenant: &Tenant, connection: &str, new: NewUser) -> Result<U
         .config
         .connection(connection)
         .ok_or(Error::UnknownConnection)?;
-    create_user(tenant, connection, new).await
+    create_user(tenant, connection, new, None).await
 }
 
 /// Finds a user by its `auth0|<id>` user id.
@@ -144,14 +146,13 @@ pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<
                     username: next.username.as_deref(),
                     name: Some(&next.name),
                     nickname: Some(&next.nickname),
-                    given_name: next.given_name.as_deref(),
-                    family_name: next.family_name.as_deref(),
                     user_metadata: Some(&next.user_metadata),
                 };
                 check_password(connection, password, &info)?;
                 if let Some(size) = connection.password_rules.history_size {
                     check_history(tenant, &current, password, size).await?;
                 }
+                screen_password(tenant, password, BreachStage::PasswordChange).await?;
                 new_hash = Some(tenant.hasher.hash(password).await?);
             }
             if let Some(hash) = &new_hash {
@@ -201,7 +202,7 @@ async fn check_history(
     );
     for hash in &remembered {
         if tenant.hasher.verify(password, Some(hash)).await? {
-            return Err(Error::PasswordInHistory);
+            return Err(Error::PasswordInHistory { size });
         }
     }
     Ok(())

@@ -49,15 +49,15 @@ pub enum PasswordRejection {
     ContainsUserInfo,
 }
 
-/// The profile fields Auth0's `password_no_personal_info` compares against.
+/// The profile fields Auth0's `password_no_personal_info` compares against (Auth0 "Password
+/// options": name, username, nickname, `user_metadata.name|first|last`, and the part of the
+/// e-mail before the `@`).
 #[derive(Debug, Clone, Default)]
 pub struct PersonalInfo<'a> {
     pub email: Option<&'a str>,
     pub username: Option<&'a str>,
     pub name: Option<&'a str>,
     pub nickname: Option<&'a str>,
-    pub given_name: Option<&'a str>,
-    pub family_name: Option<&'a str>,
     pub user_metadata: Option<&'a Map<String, Value>>,
 }
 
@@ -66,21 +66,16 @@ pub struct PersonalInfo<'a> {
 const MIN_PERSONAL_VALUE_CHARS: usize = 3;
 
 impl PersonalInfo<'_> {
-    /// The lower-cased values a password must not contain: name, username, nickname, given
-    /// and family name, `user_metadata.name|first|last`, the e-mail and its local part.
+    /// The lower-cased values a password must not contain. Each value counts whole, as
+    /// Auth0 matches it: `john.doe@…` refuses "xjohn.doe1" but not "johndoe" or "john".
     fn values(&self) -> Vec<String> {
         let mut values: Vec<&str> = Vec::new();
-        if let Some(email) = self.email {
-            values.push(email);
-            if let Some((local, _)) = email.split_once('@') {
-                values.push(local);
-            }
+        if let Some((local, _)) = self.email.and_then(|e| e.split_once('@')) {
+            values.push(local);
         }
         values.extend(self.username);
         values.extend(self.name);
         values.extend(self.nickname);
-        values.extend(self.given_name);
-        values.extend(self.family_name);
         if let Some(meta) = self.user_metadata {
             for key in ["name", "first", "last"] {
                 if let Some(Value::String(v)) = meta.get(key) {
@@ -188,6 +183,8 @@ mod tests {
                 "{refused}"
             );
         }
+        // Parts of a value are not refused.
+        assert_eq!(rules().check("janedoe-42", &info), Ok(()));
         // Too-short values (the two-letter nickname) are not looked for.
         assert_eq!(rules().check("jd-is-fine-here", &info), Ok(()));
     }

@@ -34,12 +34,15 @@ fn invalid_signup(description: impl Into<String>) -> (StatusCode, Value) {
 /// The password validators' family: `name` says which rule failed (Lock maps it to its
 /// `password_dictionary_error` / `password_no_user_info_error` texts), `code` is always
 /// `invalid_password`.
-fn password_error(name: &str, text: &str) -> (StatusCode, Value) {
+fn password_error(name: &str, message: &str, description: String) -> (StatusCode, Value) {
     (
         StatusCode::BAD_REQUEST,
-        json!({"name": name, "message": text, "code": "invalid_password", "description": text, "statusCode": 400}),
+        json!({"name": name, "message": message, "code": "invalid_password", "description": description, "statusCode": 400}),
     )
 }
+
+/// Sign-up with a breached password (`stage.pre-user-registration` shield `block`).
+const LEAKED_AT_SIGNUP: &str = "This combination of credentials was detected in a public data breach on another website. Before your account is created, please use a different password to keep it secure.";
 
 fn describe(error: &Error) -> (StatusCode, Value) {
     match error {
@@ -58,16 +61,28 @@ fn describe(error: &Error) -> (StatusCode, Value) {
                 "statusCode": 400
             }),
         ),
-        Error::PasswordTooCommon => {
-            password_error("PasswordDictionaryError", "Password is too common")
-        }
+        // Bodies as a live tenant sends them (auth0/auth0-custom-password-reset-hosted-page README).
+        Error::PasswordTooCommon => password_error(
+            "PasswordDictionaryError",
+            "Password is too common",
+            "Password is not allowed, it might be too common.".to_owned(),
+        ),
         Error::PasswordContainsUserInfo => password_error(
             "PasswordNoUserInfoError",
             "Password contains user information",
+            "Password is based on user information".to_owned(),
         ),
-        Error::PasswordInHistory => {
-            password_error("PasswordHistoryError", "Password has previously been used")
-        }
+        Error::PasswordInHistory { size } => password_error(
+            "PasswordHistoryError",
+            "Password has previously been used",
+            format!("You may not reuse any of the last {size} passwords."),
+        ),
+        Error::PasswordLeaked => bad_request("password_leaked", LEAKED_AT_SIGNUP),
+        Error::BreachLookupUnavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"name": "ServiceUnavailableError", "code": "temporarily_unavailable",
+                   "description": "The password could not be checked right now; please try again later.", "statusCode": 503}),
+        ),
         Error::InvalidEmail(raw) => invalid_signup(format!(
             "error in email - email format validation failed: {raw}"
         )),

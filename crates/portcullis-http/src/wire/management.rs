@@ -80,6 +80,16 @@ fn describe(error: &Error) -> Body {
             "The username provided is in use already.",
             Some("auth0_idp_error"),
         ),
+        Error::PasswordLeaked => body(
+            S::BAD_REQUEST,
+            "PasswordLeakedError: Password has been found in a data breach",
+            Some("password_leaked"),
+        ),
+        Error::BreachLookupUnavailable => body(
+            S::SERVICE_UNAVAILABLE,
+            "The password could not be checked against breached passwords right now",
+            Some("temporarily_unavailable"),
+        ),
         Error::PasswordTooCommon => body(
             S::BAD_REQUEST,
             "PasswordDictionaryError: Password is too common",
@@ -90,7 +100,7 @@ fn describe(error: &Error) -> Body {
             "PasswordNoUserInfoError: Password contains user information",
             None,
         ),
-        Error::PasswordInHistory => body(
+        Error::PasswordInHistory { .. } => body(
             S::BAD_REQUEST,
             "PasswordHistoryError: Password has previously been used",
             None,

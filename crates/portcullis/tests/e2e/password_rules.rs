@@ -10,14 +10,18 @@ fn email() -> String {
     format!("{}@example.com", unique("rules-"))
 }
 
-fn password_error(name: &str, text: &str) -> serde_json::Value {
-    json!({"name": name, "message": text, "code": "invalid_password", "description": text, "statusCode": 400})
+fn password_error(name: &str, message: &str, description: &str) -> serde_json::Value {
+    json!({"name": name, "message": message, "code": "invalid_password", "description": description, "statusCode": 400})
 }
 
 #[tokio::test]
 async fn dictionary_passwords_are_refused_at_sign_up() {
     let app = TestApp::spawn().await;
-    let expected = password_error("PasswordDictionaryError", "Password is too common");
+    let expected = password_error(
+        "PasswordDictionaryError",
+        "Password is too common",
+        "Password is not allowed, it might be too common.",
+    );
     for common in ["password1", "QWERTY123", "portcullis", "DrawBridge"] {
         assert_eq!(
             app.signup("rules", &email(), common).await,
@@ -39,6 +43,7 @@ async fn personal_information_is_refused_at_sign_up() {
     let expected = password_error(
         "PasswordNoUserInfoError",
         "Password contains user information",
+        "Password is based on user information",
     );
     let e = format!("{}@example.com", unique("gwendolyn"));
     let local = e.split('@').next().expect("local").to_owned();
@@ -50,7 +55,7 @@ async fn personal_information_is_refused_at_sign_up() {
         .post_json(
             "/dbconnections/signup",
             &json!({"client_id": "my-spa", "connection": "rules", "email": email(), "password": "Tristram-2024",
-                    "given_name": "Tristram"}),
+                    "name": "Tristram"}),
         )
         .await;
     assert_eq!((status, body), (StatusCode::BAD_REQUEST, expected));

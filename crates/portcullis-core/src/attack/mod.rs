@@ -1,0 +1,4 @@
+//! Attack protection: breached-password detection (brute-force protection and suspicious-IP
+//! throttling follow).
+
+pub mod breach;
