@@ -4,6 +4,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod breach;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -45,13 +46,13 @@ pub async fn build_tenant(
         .await
         .context("cannot load the signing keys")?;
     Ok(Tenant {
-        config: Arc::new(config),
         store,
         clock,
         hasher: PasswordHasher::with_available_parallelism()
             .context("cannot start the password hasher")?,
+        breach: breach::corpus_for(&config)?,
+        config: Arc::new(config),
         keys,
-        breach: None,
     })
 }
 

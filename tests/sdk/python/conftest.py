@@ -35,11 +35,23 @@ BACKEND_CLIENT_SECRET = "a-long-random-secret"
 DB_CONNECTION = "Username-Password-Authentication"
 USERNAME_CONNECTION = "with-username"
 CLOSED_CONNECTION = "closed"
+# "low" policy plus password_dictionary (10k list + "drawbridge"), password_no_personal_info
+# and password_history (size 3).
+RULES_CONNECTION = "rules"
 
 # Satisfies Auth0's "good" policy: >= 8 chars and 3 of lower/upper/digit/special.
 STRONG_PASSWORD = "Correct-Horse-9-Battery"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-Staple-Again"
+# "abc" is also in the breached-password corpus: the strength policy must win (as on Auth0).
 WEAK_PASSWORD = "abc"
+# Two more for the password-history test. None of the four strong passwords is in the
+# breached-password corpus (crates/portcullis/data/leaked-passwords.txt.gz) or in the
+# 10k dictionary.
+THIRD_STRONG_PASSWORD = "Quiet-Lantern-42-River"
+FOURTH_STRONG_PASSWORD = "Amber-Falcon-17-Meadow"
+# In the compiled-in breached-password corpus, passes the "good" policy and is not in the
+# 10k dictionary, so only breached-password detection rejects it.
+LEAKED_PASSWORD = "Password123"
 
 
 @pytest.fixture(scope="session")

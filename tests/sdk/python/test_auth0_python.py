@@ -8,6 +8,8 @@ Library surface exercised (auth0-python 6.x, pinned in requirements.txt):
   auth0.authentication.exceptions.Auth0Error
   auth0.management.ManagementClient (.users.create/get/list/update/delete/
       list_users_by_email), auth0.management.errors.*
+Password rules (dictionary, personal info, history) and breached-password detection:
+Database.signup, GetToken.login and users.update.
 """
 
 from __future__ import annotations
@@ -22,16 +24,20 @@ from auth0.authentication.token_verifier import (
 )
 from auth0.management import ManagementClient
 from auth0.management.core.api_error import ApiError
-from auth0.management.errors import ConflictError, NotFoundError
+from auth0.management.errors import BadRequestError, ConflictError, NotFoundError
 
 from conftest import (
     BACKEND_CLIENT_ID,
     BACKEND_CLIENT_SECRET,
     CLOSED_CONNECTION,
     DB_CONNECTION,
+    FOURTH_STRONG_PASSWORD,
+    LEAKED_PASSWORD,
     OTHER_STRONG_PASSWORD,
+    RULES_CONNECTION,
     SPA_CLIENT_ID,
     STRONG_PASSWORD,
+    THIRD_STRONG_PASSWORD,
     USERNAME_CONNECTION,
     WEAK_PASSWORD,
     unique_email,
@@ -368,6 +374,152 @@ def test_management_list_paging(mgmt):
     assert second is not None and len(second.items) == 1
     assert second.response.start == 1
     assert second.items[0].user_id != first.items[0].user_id
+
+
+# --------------------------------------------------------------------------- password rules (connection "rules")
+#
+# auth0-python surfaces a /dbconnections error as Auth0Error(error_code=body["code"],
+# message=body["message"]); the Management API's 400 as BadRequestError(body=<the JSON>).
+
+PASSWORD_HISTORY_ERROR = {
+    "statusCode": 400,
+    "error": "Bad Request",
+    "message": "PasswordHistoryError: Password has previously been used",
+}
+PASSWORD_DICTIONARY_ERROR = {
+    "statusCode": 400,
+    "error": "Bad Request",
+    "message": "PasswordDictionaryError: Password is too common",
+}
+PASSWORD_NO_USER_INFO_ERROR = {
+    "statusCode": 400,
+    "error": "Bad Request",
+    "message": "PasswordNoUserInfoError: Password contains user information",
+}
+PASSWORD_LEAKED_ERROR = {
+    "statusCode": 400,
+    "error": "Bad Request",
+    "message": "PasswordLeakedError: Password has been found in a data breach",
+    "errorCode": "password_leaked",
+}
+
+
+def _create_rules_user(mgmt: ManagementClient, email: str, password: str = STRONG_PASSWORD) -> str:
+    created = mgmt.users.create(connection=RULES_CONNECTION, email=email, password=password)
+    mgmt.portcullis_created.append(created.user_id)
+    return created.user_id
+
+
+def _set_password_rejected(mgmt: ManagementClient, user_id: str, password: str, connection: str) -> dict:
+    with pytest.raises(BadRequestError) as exc:
+        mgmt.users.update(user_id, password=password, connection=connection)
+    assert exc.value.status_code == 400
+    return exc.value.body
+
+
+@pytest.mark.parametrize("password", ["Drawbridge", "password1"])
+def test_signup_dictionary_word_is_password_dictionary_error(db, email, password):
+    # "password1" is from the 10k list (and also breached: the dictionary rule wins);
+    # "Drawbridge" is the connection's own entry, matched case-insensitively.
+    with pytest.raises(Auth0Error) as exc:
+        db.signup(email=email, password=password, connection=RULES_CONNECTION)
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "invalid_password"
+    assert exc.value.message == "Password is too common"
+
+
+def test_signup_personal_info_is_password_no_user_info_error(db, email):
+    local = email.split("@")[0]
+    with pytest.raises(Auth0Error) as exc:
+        db.signup(email=email, password=f"{local.upper()}-9", connection=RULES_CONNECTION)
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "invalid_password"
+    assert exc.value.message == "Password contains user information"
+
+
+def test_signup_rules_connection_accepts_other_password(db, spa_token, email):
+    result = db.signup(email=email, password=STRONG_PASSWORD, connection=RULES_CONNECTION)
+    assert result["email"] == email
+    assert spa_token.login(
+        username=email, password=STRONG_PASSWORD, realm=RULES_CONNECTION, scope="openid",
+    )["access_token"]
+
+
+def test_update_password_history(db, mgmt, spa_token, email):
+    db.signup(email=email, password=STRONG_PASSWORD, connection=RULES_CONNECTION)
+    user_id = _user_id_by_email(mgmt, email)
+    mgmt.portcullis_created.append(user_id)
+
+    def change(password):
+        mgmt.users.update(user_id, password=password, connection=RULES_CONNECTION)
+
+    def rejected(password):
+        return _set_password_rejected(mgmt, user_id, password, RULES_CONNECTION)
+
+    # size 3 = the current password and the two before it.
+    assert rejected(STRONG_PASSWORD) == PASSWORD_HISTORY_ERROR  # current
+    change(OTHER_STRONG_PASSWORD)
+    change(THIRD_STRONG_PASSWORD)
+    assert rejected(STRONG_PASSWORD) == PASSWORD_HISTORY_ERROR  # two changes ago
+    assert rejected(OTHER_STRONG_PASSWORD) == PASSWORD_HISTORY_ERROR  # previous
+    # A rejected change leaves the current password in place.
+    assert spa_token.login(
+        username=email, password=THIRD_STRONG_PASSWORD, realm=RULES_CONNECTION, scope="openid",
+    )["access_token"]
+    change(FOURTH_STRONG_PASSWORD)
+    change(STRONG_PASSWORD)  # three changes ago: out of the history again
+    assert spa_token.login(
+        username=email, password=STRONG_PASSWORD, realm=RULES_CONNECTION, scope="openid",
+    )["access_token"]
+
+
+def test_update_password_dictionary_and_personal_info(mgmt, email):
+    user_id = _create_rules_user(mgmt, email)
+    assert _set_password_rejected(mgmt, user_id, "drawbridge", RULES_CONNECTION) == PASSWORD_DICTIONARY_ERROR
+    local = email.split("@")[0]
+    assert (
+        _set_password_rejected(mgmt, user_id, f"x-{local}-x", RULES_CONNECTION)
+        == PASSWORD_NO_USER_INFO_ERROR
+    )
+
+
+# --------------------------------------------------------------------------- breached-password detection
+
+
+def test_signup_leaked_password_is_password_leaked(db, email):
+    with pytest.raises(Auth0Error) as exc:
+        _signup(db, email, password=LEAKED_PASSWORD)
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "password_leaked"
+    # The body has only "description", no "message"/"error"/"error_description", so
+    # auth0-python's message is empty.
+    assert exc.value.message == ""
+
+
+def test_update_leaked_password_is_password_leaked(mgmt, spa_token, email):
+    created = mgmt.users.create(connection=DB_CONNECTION, email=email, password=STRONG_PASSWORD)
+    mgmt.portcullis_created.append(created.user_id)
+    assert (
+        _set_password_rejected(mgmt, created.user_id, LEAKED_PASSWORD, DB_CONNECTION)
+        == PASSWORD_LEAKED_ERROR
+    )
+    assert spa_token.login(
+        username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid",
+    )["access_token"]
+
+
+def test_login_with_leaked_password_is_blocked(mgmt, spa_token, email):
+    # POST /api/v2/users does not screen breached passwords; login does.
+    created = mgmt.users.create(connection=DB_CONNECTION, email=email, password=LEAKED_PASSWORD)
+    mgmt.portcullis_created.append(created.user_id)
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(username=email, password=LEAKED_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert exc.value.status_code == 401
+    assert exc.value.error_code == "password_leaked"
+    assert exc.value.message == (
+        "This login attempt has been blocked because the password you're using was "
+        "previously disclosed through a data breach (not in this application)."
+    )
 
 
 # --------------------------------------------------------------------------- plain-HTTP listener (protocol="http")

@@ -159,10 +159,18 @@ impl TestApp {
     }
 
     pub async fn spawn_on(backend: Backend) -> Self {
+        Self::spawn_with(backend, "").await
+    }
+
+    /// With `tail` appended to the tenant's TOML (e.g. an `[attack_protection…]` table).
+    pub async fn spawn_with(backend: Backend, tail: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let data_dir = std::env::temp_dir().join(unique("portcullis-e2e-"));
-        let toml = tenant_toml(port, &data_dir.display().to_string(), "");
+        let toml = format!(
+            "{}\n{tail}",
+            tenant_toml(port, &data_dir.display().to_string(), "")
+        );
         let config =
             Config::validate(FileConfig::from_toml_str(&toml).expect("toml")).expect("config");
         let clock = Arc::new(ManualClock::new(SystemClock.now_millis()));

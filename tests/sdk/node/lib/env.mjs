@@ -31,11 +31,23 @@ export const BACKEND_CLIENT_SECRET = "a-long-random-secret";
 export const DB_CONNECTION = "Username-Password-Authentication";
 export const USERNAME_CONNECTION = "with-username";
 export const CLOSED_CONNECTION = "closed";
+// "low" policy plus password_dictionary (10k list + "drawbridge"), password_no_personal_info
+// and password_history (size 3).
+export const RULES_CONNECTION = "rules";
 
 // Satisfies Auth0's "good" policy: >= 8 chars and 3 of lower/upper/digit/special.
 export const STRONG_PASSWORD = "Correct-Horse-9-Battery";
 export const OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-Staple-Again";
+// "abc" is also in the breached-password corpus: the strength policy must win (as on Auth0).
 export const WEAK_PASSWORD = "abc";
+// Two more for the password-history test. None of the four strong passwords is in the
+// breached-password corpus (crates/portcullis/data/leaked-passwords.txt.gz) or in the
+// 10k dictionary.
+export const THIRD_STRONG_PASSWORD = "Quiet-Lantern-42-River";
+export const FOURTH_STRONG_PASSWORD = "Amber-Falcon-17-Meadow";
+// In the compiled-in breached-password corpus, passes the "good" policy and is not in the
+// 10k dictionary, so only breached-password detection rejects it.
+export const LEAKED_PASSWORD = "Password123";
 
 export function uniqueEmail(prefix = "node") {
     return `${prefix}-${randomUUID().replaceAll("-", "")}@example.com`;

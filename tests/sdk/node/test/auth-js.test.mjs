@@ -24,7 +24,9 @@ import {
     DB_CONNECTION,
     DOMAIN,
     ISSUER,
+    LEAKED_PASSWORD,
     MGMT_AUDIENCE,
+    RULES_CONNECTION,
     SPA_CLIENT_ID,
     STRONG_PASSWORD,
     USERNAME_CONNECTION,
@@ -155,6 +157,76 @@ describe("database.signUp", () => {
     });
 });
 
+describe("database.signUp password rules and breached passwords", () => {
+    for (const password of ["Drawbridge", "password1"]) {
+        // "password1" is from the 10k list (and also breached: the dictionary rule wins);
+        // "Drawbridge" is the connection's own entry, matched case-insensitively.
+        test(`dictionary word ${password} -> invalid_password (PasswordDictionaryError)`, async () => {
+            const err = await rejection(
+                spa.database.signUp({ email: uniqueEmail(), password, connection: RULES_CONNECTION }),
+            );
+            const body = assertSignUpError(err, { status: 400, code: "invalid_password" });
+            assert.deepEqual(body, {
+                name: "PasswordDictionaryError",
+                message: "Password is too common",
+                code: "invalid_password",
+                description: "Password is not allowed, it might be too common.",
+                statusCode: 400,
+            });
+            assert.equal(err.cause.error_description, body.description);
+            assert.equal(err.message, body.description);
+        });
+    }
+
+    test("e-mail local part in the password -> invalid_password (PasswordNoUserInfoError)", async () => {
+        const email = uniqueEmail();
+        const local = email.split("@")[0];
+        const err = await rejection(
+            spa.database.signUp({
+                email,
+                password: `${local.toUpperCase()}-9`,
+                connection: RULES_CONNECTION,
+            }),
+        );
+        const body = assertSignUpError(err, { status: 400, code: "invalid_password" });
+        assert.deepEqual(body, {
+            name: "PasswordNoUserInfoError",
+            message: "Password contains user information",
+            code: "invalid_password",
+            description: "Password is based on user information",
+            statusCode: 400,
+        });
+        assert.equal(err.message, body.description);
+    });
+
+    test("rules connection accepts an acceptable password", async () => {
+        const email = uniqueEmail();
+        const result = await spa.database.signUp({
+            email,
+            password: STRONG_PASSWORD,
+            connection: RULES_CONNECTION,
+        });
+        assert.equal(result.email, email);
+        assert.ok((await login(email, STRONG_PASSWORD, { realm: RULES_CONNECTION })).accessToken);
+    });
+
+    test("leaked password -> password_leaked", async () => {
+        const err = await rejection(signUp(uniqueEmail(), LEAKED_PASSWORD));
+        const body = assertSignUpError(err, { status: 400, code: "password_leaked" });
+        const description =
+            "This combination of credentials was detected in a public data breach on another " +
+            "website. Before your account is created, please use a different password to keep it secure.";
+        assert.deepEqual(body, {
+            name: "BadRequestError",
+            code: "password_leaked",
+            description,
+            statusCode: 400,
+        });
+        assert.equal(err.cause.error_description, description);
+        assert.equal(err.message, description);
+    });
+});
+
 describe("getTokenByPassword", () => {
     test("password grant with realm; ID token validates against JWKS", async () => {
         const email = uniqueEmail();
@@ -214,6 +286,27 @@ describe("getTokenByPassword", () => {
 
         await mgmt.users.update(user.user_id, { blocked: false });
         assert.ok((await login(email)).accessToken);
+    });
+
+    test("leaked password -> password_leaked 401", async () => {
+        // POST /api/v2/users does not screen breached passwords; login does.
+        const email = uniqueEmail();
+        const user = await mgmt.users.create({
+            connection: DB_CONNECTION,
+            email,
+            password: LEAKED_PASSWORD,
+        });
+        created.push(user.user_id);
+
+        const err = await rejection(login(email, LEAKED_PASSWORD));
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.statusCode, 401);
+        assert.equal(err.cause.error, "password_leaked");
+        assert.equal(
+            err.cause.error_description,
+            "This login attempt has been blocked because the password you're using was " +
+                "previously disclosed through a data breach (not in this application).",
+        );
     });
 });
 

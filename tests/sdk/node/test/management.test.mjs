@@ -14,8 +14,12 @@ import {
     BACKEND_CLIENT_SECRET,
     DB_CONNECTION,
     DOMAIN,
+    FOURTH_STRONG_PASSWORD,
+    LEAKED_PASSWORD,
     OTHER_STRONG_PASSWORD,
+    RULES_CONNECTION,
     STRONG_PASSWORD,
+    THIRD_STRONG_PASSWORD,
     rejection,
     uniqueEmail,
 } from "../lib/env.mjs";
@@ -48,11 +52,11 @@ async function createUser(email = uniqueEmail(), extra = {}) {
     return user;
 }
 
-function login(email, password) {
+function login(email, password, realm = DB_CONNECTION) {
     return auth.getTokenByPassword({
         username: email,
         password,
-        realm: DB_CONNECTION,
+        realm,
         scope: "openid",
     });
 }
@@ -177,5 +181,67 @@ describe("ManagementClient users", () => {
         const bad = new ManagementClient({ domain: DOMAIN, token: "not-a-token" });
         const err = await rejection(bad.users.get("auth0|does-not-matter"));
         assertManagementError(err, Management.UnauthorizedError, 401);
+    });
+});
+
+describe("ManagementClient users.update password rules and breached passwords", () => {
+    const badRequest = (message, extra = {}) => ({
+        statusCode: 400,
+        error: "Bad Request",
+        message,
+        ...extra,
+    });
+    const HISTORY = badRequest("PasswordHistoryError: Password has previously been used");
+
+    /** users.update({ password }) must fail with a 400 BadRequestError; returns its body. */
+    async function rejectedPassword(userId, password, connection) {
+        const err = await rejection(mgmt.users.update(userId, { password, connection }));
+        assertManagementError(err, Management.BadRequestError, 400);
+        return err.body;
+    }
+
+    test("history (size 3): current and two previous passwords refused", async () => {
+        const email = uniqueEmail();
+        const user = await createUser(email, { connection: RULES_CONNECTION });
+        const change = (password) =>
+            mgmt.users.update(user.user_id, { password, connection: RULES_CONNECTION });
+        const rejected = (password) => rejectedPassword(user.user_id, password, RULES_CONNECTION);
+
+        assert.deepEqual(await rejected(STRONG_PASSWORD), HISTORY); // current
+        await change(OTHER_STRONG_PASSWORD);
+        await change(THIRD_STRONG_PASSWORD);
+        assert.deepEqual(await rejected(STRONG_PASSWORD), HISTORY); // two changes ago
+        assert.deepEqual(await rejected(OTHER_STRONG_PASSWORD), HISTORY); // previous
+        // A refused change leaves the current password in place.
+        assert.ok((await login(email, THIRD_STRONG_PASSWORD, RULES_CONNECTION)).accessToken);
+        await change(FOURTH_STRONG_PASSWORD);
+        await change(STRONG_PASSWORD); // three changes ago: out of the history again
+        assert.ok((await login(email, STRONG_PASSWORD, RULES_CONNECTION)).accessToken);
+    });
+
+    test("dictionary word and personal information refused", async () => {
+        const email = uniqueEmail();
+        const user = await createUser(email, { connection: RULES_CONNECTION });
+        assert.deepEqual(
+            await rejectedPassword(user.user_id, "drawbridge", RULES_CONNECTION),
+            badRequest("PasswordDictionaryError: Password is too common"),
+        );
+        const local = email.split("@")[0];
+        assert.deepEqual(
+            await rejectedPassword(user.user_id, `x-${local}-x`, RULES_CONNECTION),
+            badRequest("PasswordNoUserInfoError: Password contains user information"),
+        );
+    });
+
+    test("leaked password refused (PasswordLeakedError, errorCode password_leaked)", async () => {
+        const email = uniqueEmail();
+        const user = await createUser(email);
+        assert.deepEqual(
+            await rejectedPassword(user.user_id, LEAKED_PASSWORD, DB_CONNECTION),
+            badRequest("PasswordLeakedError: Password has been found in a data breach", {
+                errorCode: "password_leaked",
+            }),
+        );
+        assert.ok((await login(email, STRONG_PASSWORD)).accessToken);
     });
 });
