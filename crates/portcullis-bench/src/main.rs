@@ -247,6 +247,35 @@ async fn main() -> anyhow::Result<()> {
         mib(idle_rss),
         mib(loaded_rss)
     );
+    drop(server);
+
+    // 5. Sign-up with breached-password detection off and on (the compiled-in corpus), in
+    //    alternating rounds on two servers: the lookup must cost < 2 % of a sign-up.
+    let (plain, plain_base) = start_server_with(&args, "signup-off", "")?;
+    let (guarded, guarded_base) = start_server_with(
+        &args,
+        "signup-on",
+        "[attack_protection.breached_password_detection]\nenabled = true\nshields = [\"block\"]\n\
+         [attack_protection.breached_password_detection.stage.pre-user-registration]\nshields = [\"block\"]\n",
+    )?;
+    wait_until_up(&http, &plain_base).await?;
+    wait_until_up(&http, &guarded_base).await?;
+    // Warm the guarded server's corpus (built on first use) outside the measurement.
+    signups(&http, &guarded_base, 1, Duration::from_millis(300)).await;
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for _ in 0..args.rounds {
+        off.push(signups(&http, &plain_base, cores * 4, round).await.rate());
+        on.push(signups(&http, &guarded_base, cores * 4, round).await.rate());
+    }
+    drop((plain, guarded));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    println!(
+        "sign-up: detection off {:.1}/s, on {:.1}/s (means of {} alternating rounds: {:.1}% difference)",
+        mean(&off),
+        mean(&on),
+        args.rounds,
+        (mean(&off) - mean(&on)) / mean(&off) * 100.0
+    );
     Ok(())
 }
 
@@ -278,6 +307,11 @@ fn raw_hash_rate(cores: usize, duration: Duration) -> f64 {
 }
 
 fn start_server(args: &Args) -> anyhow::Result<(Server, String)> {
+    start_server_with(args, "plain", "")
+}
+
+/// Starts the server with `tail` appended to its configuration, in a data folder named `tag`.
+fn start_server_with(args: &Args, tag: &str, tail: &str) -> anyhow::Result<(Server, String)> {
     let binary = match &args.server {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("portcullis"),
@@ -291,7 +325,7 @@ fn start_server(args: &Args) -> anyhow::Result<(Server, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let dir = std::env::temp_dir().join(format!("portcullis-bench-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("portcullis-bench-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let database = args
@@ -310,6 +344,7 @@ grant_types = ["http://auth0.com/oauth/grant-type/password-realm"]
 name = "db"
 [connections.options]
 passwordPolicy = "good"
+{tail}
 "#,
         data = dir.join("data").display()
     );
@@ -338,6 +373,30 @@ async fn wait_until_up(http: &reqwest::Client, base: &str) -> anyhow::Result<()>
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     bail!("the server did not start")
+}
+
+/// Sign-ups with fresh e-mails from `concurrency` clients for `duration`.
+async fn signups(
+    http: &reqwest::Client,
+    base: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> LoadResult {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let http = http.clone();
+    let url = format!("{base}/dbconnections/signup");
+    let run = std::process::id();
+    load(concurrency, duration, move || {
+        let http = http.clone();
+        let url = url.clone();
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let body = json!({"client_id": "bench", "connection": "db",
+                              "email": format!("signup-{run}-{n}@example.com"), "password": "Sign-Up-Password-42"});
+            http.post(url).json(&body).send().await.map(|r| r.status().is_success()).unwrap_or(false)
+        }
+    })
+    .await
 }
 
 struct LoadResult {

@@ -432,3 +432,10 @@ fn unaligned_input_buffer_is_copied_to_an_aligned_one() {
     let filter = BreachFilter::from_bytes_copied(&image).unwrap();
     assert!(keys.iter().all(|&k| filter.contains_key(k)));
 }
+
+#[test]
+fn filter_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<BreachFilter>();
+    assert_send_sync::<BreachError>();
+}
