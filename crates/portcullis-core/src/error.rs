@@ -88,6 +88,8 @@ pub enum Error {
     // --- users by id ---
     #[error("user not found")]
     UserNotFound,
+    #[error("log event not found")]
+    LogNotFound,
 
     // --- not the client's fault ---
     #[error(transparent)]

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod flows;
 pub mod identity;
+pub mod logs;
 pub mod password;
 pub mod secret;
 pub mod store;

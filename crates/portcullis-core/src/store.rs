@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::logs::{LogEvent, LogQuery};
 use crate::user::UserRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
     /// Counts a successful login atomically (`logins_count + 1`, `last_login`, `last_ip`).
     async fn record_login(&self, id: &str, at: i64, ip: Option<&str>) -> Result<(), StoreError>;
+
+    /// Appends a tenant log event.
+    async fn append_log(&self, event: &LogEvent) -> Result<(), StoreError>;
+    /// Log events and the total number matching.
+    async fn list_logs(&self, query: &LogQuery) -> Result<(Vec<LogEvent>, u64), StoreError>;
+    async fn log_by_id(&self, log_id: &str) -> Result<Option<LogEvent>, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Inserts a key unless its generation exists (then `Conflict`).

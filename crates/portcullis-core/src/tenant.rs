@@ -5,9 +5,19 @@ use std::sync::Arc;
 use crate::attack::breach::BreachedPasswords;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::logs::LogEvent;
 use crate::password::hasher::PasswordHasher;
 use crate::store::Store;
 use crate::tokens::KeyRing;
+
+impl Tenant {
+    /// Records a tenant log event; a failure to record is logged, never returned.
+    pub async fn record(&self, event: LogEvent) {
+        if let Err(e) = self.store.append_log(&event).await {
+            tracing::warn!(error = %e, log_type = %event.log_type, "could not record a tenant log event");
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Tenant {

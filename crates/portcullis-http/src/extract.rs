@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, Request, header};
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use portcullis_core::logs::Requester;
+
 use crate::wire::RequestError;
 
 /// Largest request body accepted (Auth0's own limit for these endpoints is far below 1 MiB).
@@ -173,10 +175,25 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// The peer address of the connection (proxies are not trusted yet).
 pub fn client_ip<B>(request: &Request<B>) -> Option<String> {
-    request
-        .extensions()
+    peer_ip(request.extensions())
+}
+
+fn peer_ip(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+/// The caller as the tenant log records it: address and user agent.
+pub fn requester(parts: &axum::http::request::Parts) -> Requester {
+    Requester {
+        ip: peer_ip(&parts.extensions),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+    }
 }
 
 #[cfg(test)]

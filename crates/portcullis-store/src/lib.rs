@@ -247,6 +247,73 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn append_log(
+                &self,
+                event: &portcullis_core::logs::LogEvent,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query(crate::rows::INSERT_LOG)
+                    .bind(&event.log_id)
+                    .bind(event.date)
+                    .bind(&event.log_type)
+                    .bind(&event.description)
+                    .bind(&event.client_id)
+                    .bind(&event.client_name)
+                    .bind(&event.ip)
+                    .bind(&event.user_agent)
+                    .bind(&event.user_id)
+                    .bind(&event.user_name)
+                    .bind(&event.connection)
+                    .bind(serde_json::Value::Object(event.details.clone()).to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn list_logs(
+                &self,
+                query: &portcullis_core::logs::LogQuery,
+            ) -> Result<(Vec<portcullis_core::logs::LogEvent>, u64), portcullis_core::store::StoreError> {
+                let (filter, binds) = crate::rows::log_filter(query);
+                let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM logs{filter}")));
+                for b in &binds {
+                    count = count.bind(b.clone());
+                }
+                let total = count.fetch_one(&self.pool).await.map_err(crate::classify)?;
+                let order = if query.newest_first && query.from.is_none() { "DESC" } else { "ASC" };
+                let n = binds.len();
+                let sql = format!(
+                    "{}{filter} ORDER BY log_id {order} LIMIT ${} OFFSET ${}",
+                    crate::rows::SELECT_LOG,
+                    n + 1,
+                    n + 2
+                );
+                let mut select = sqlx::query_as::<_, crate::rows::LogRow>(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    select = select.bind(b);
+                }
+                let rows = select
+                    .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                let events = rows.into_iter().map(crate::rows::LogRow::into_event).collect::<Result<Vec<_>, _>>()?;
+                Ok((events, u64::try_from(total).unwrap_or(0)))
+            }
+
+            async fn log_by_id(
+                &self,
+                log_id: &str,
+            ) -> Result<Option<portcullis_core::logs::LogEvent>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::LogRow> = sqlx::query_as(crate::rows::LOG_BY_ID)
+                    .bind(log_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                row.map(crate::rows::LogRow::into_event).transpose()
+            }
+
             async fn signing_keys(
                 &self,
             ) -> Result<Vec<portcullis_core::store::SigningKeyRecord>, portcullis_core::store::StoreError> {

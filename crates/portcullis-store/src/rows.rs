@@ -1,5 +1,6 @@
 //! Row types and the SQL text both dialects share.
 
+use portcullis_core::logs::{LogEvent, LogQuery};
 use portcullis_core::store::{SigningKeyRecord, StoreError, UserQuery};
 use portcullis_core::user::UserRecord;
 use serde_json::{Map, Value};
@@ -136,6 +137,79 @@ pub(crate) fn user_filter(query: &UserQuery) -> (String, Vec<String>) {
     if let Some(connection) = &query.connection {
         binds.push(connection.clone());
         conditions.push(format!("connection = ${}", binds.len()));
+    }
+    if conditions.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!(" WHERE {}", conditions.join(" AND ")), binds)
+    }
+}
+
+pub(crate) const INSERT_LOG: &str = "INSERT INTO logs (log_id, date, log_type, description, client_id, \
+    client_name, ip, user_agent, user_id, user_name, connection, details) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+macro_rules! select_log {
+    ($clause:literal) => {
+        concat!(
+            "SELECT log_id, date, log_type, description, client_id, client_name, ip, user_agent, ",
+            "user_id, user_name, connection, details FROM logs",
+            $clause
+        )
+    };
+}
+
+pub(crate) const SELECT_LOG: &str = select_log!("");
+pub(crate) const LOG_BY_ID: &str = select_log!(" WHERE log_id = $1");
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct LogRow {
+    pub log_id: String,
+    pub date: i64,
+    pub log_type: String,
+    pub description: Option<String>,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub connection: Option<String>,
+    pub details: String,
+}
+
+impl LogRow {
+    pub(crate) fn into_event(self) -> Result<LogEvent, StoreError> {
+        Ok(LogEvent {
+            details: parse_object(&self.details)?,
+            log_id: self.log_id,
+            date: self.date,
+            log_type: self.log_type,
+            description: self.description,
+            client_id: self.client_id,
+            client_name: self.client_name,
+            ip: self.ip,
+            user_agent: self.user_agent,
+            user_id: self.user_id,
+            user_name: self.user_name,
+            connection: self.connection,
+        })
+    }
+}
+
+/// ` WHERE …` for a log query and its values, in order.
+pub(crate) fn log_filter(query: &LogQuery) -> (String, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    for (column, value) in [("log_type", &query.log_type), ("user_id", &query.user_id)] {
+        if let Some(v) = value {
+            binds.push(v.clone());
+            conditions.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    if let Some(from) = &query.from {
+        binds.push(from.clone());
+        conditions.push(format!("log_id > ${}", binds.len()));
     }
     if conditions.is_empty() {
         (String::new(), binds)

@@ -268,6 +268,59 @@ async fn password_history_is_kept_pruned_and_deleted_with_the_user(s: Arc<dyn St
     );
 }
 
+async fn logs_are_listed_filtered_and_paged(s: Arc<dyn Store>) {
+    use portcullis_core::logs::{LogEvent, LogQuery, LogType};
+    let mut ids = Vec::new();
+    for (i, kind) in [
+        LogType::SuccessSignup,
+        LogType::FailedLoginIncorrectPassword,
+        LogType::SuccessSignup,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let event = LogEvent::new(kind, 1_000 + i as i64)
+            .user_name("a@example.com")
+            .detail("error", "x")
+            .description("d");
+        let mut event = event;
+        event.user_id = Some(format!("auth0|{i}"));
+        s.append_log(&event).await.expect("append");
+        ids.push(event.log_id.clone());
+        assert_eq!(s.log_by_id(&event.log_id).await.expect("get"), Some(event));
+    }
+    let all = LogQuery {
+        limit: 10,
+        newest_first: true,
+        ..Default::default()
+    };
+    let (events, total) = s.list_logs(&all).await.expect("list");
+    assert_eq!(total, 3);
+    assert_eq!(
+        events.iter().map(|e| e.log_id.clone()).collect::<Vec<_>>(),
+        [ids[2].clone(), ids[1].clone(), ids[0].clone()]
+    );
+    let signups = LogQuery {
+        log_type: Some("ss".into()),
+        limit: 10,
+        newest_first: true,
+        ..Default::default()
+    };
+    assert_eq!(s.list_logs(&signups).await.expect("list").1, 2);
+    let after_first = LogQuery {
+        from: Some(ids[0].clone()),
+        limit: 10,
+        newest_first: true,
+        ..Default::default()
+    };
+    let (events, _) = s.list_logs(&after_first).await.expect("list");
+    assert_eq!(
+        events.iter().map(|e| e.log_id.clone()).collect::<Vec<_>>(),
+        [ids[1].clone(), ids[2].clone()]
+    );
+    assert_eq!(s.log_by_id("nope").await.expect("get"), None);
+}
+
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
     s.insert_user(&u).await.expect("insert");
@@ -373,6 +426,7 @@ conformance!(
     replace_checks_the_version,
     password_history_is_kept_pruned_and_deleted_with_the_user,
     logins_are_counted_atomically,
+    logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,
 );

@@ -10,6 +10,7 @@ use portcullis_core::clock::SystemClock;
 use portcullis_core::config::{Config, FileConfig};
 use portcullis_core::flows::signup::NewUser;
 use portcullis_core::flows::users::{self, UserPatch};
+use portcullis_core::logs::Actor;
 use portcullis_core::store::UserQuery;
 use portcullis_core::tokens::KeyRing;
 
@@ -285,7 +286,7 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                 username,
                 ..NewUser::default()
             };
-            let user = users::create(&tenant, &connection, new)
+            let user = users::create(&tenant, &connection, new, &Actor::default())
                 .await
                 .map_err(|e| match e {
                     portcullis_core::Error::WeakPassword { policy, .. } => {
@@ -327,7 +328,9 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(describe)
                 .context("no such user")?;
-            users::delete(&tenant, &user_id).await.map_err(describe)?;
+            users::delete(&tenant, &user_id, &Actor::default())
+                .await
+                .map_err(describe)?;
             println!("deleted {user_id}");
         }
     }
@@ -343,7 +346,7 @@ async fn set_blocked(
         blocked: Some(blocked),
         ..UserPatch::default()
     };
-    users::update(tenant, user_id, patch)
+    users::update(tenant, user_id, patch, &Actor::default())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(

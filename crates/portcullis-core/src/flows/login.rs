@@ -1,12 +1,13 @@
 //! Resource-owner password login (`password` and Auth0's `password-realm` grants). A login
 //! costs exactly one password hash: an unknown user is verified against the dummy hash and
-//! answers exactly as a wrong password does. Whether the user is blocked is only revealed to
-//! someone who knows the password.
+//! answers exactly as a wrong password does. Whether the user is blocked, or the password
+//! breached, is only revealed to someone who knows the password.
 
 use crate::attack::breach::BreachStage;
 use crate::config::Client;
 use crate::flows::breach::screen_password;
 use crate::identity::Email;
+use crate::logs::{LogEvent, LogType, Requester};
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
@@ -17,7 +18,7 @@ pub struct PasswordLogin {
     pub realm: Option<String>,
     pub username: String,
     pub password: String,
-    pub ip: Option<String>,
+    pub requester: Requester,
 }
 
 pub async fn password_login(
@@ -26,29 +27,29 @@ pub async fn password_login(
     grant_type: &str,
     login: &PasswordLogin,
 ) -> Result<UserRecord, Error> {
-    if !client.allows_grant(grant_type) {
-        return Err(Error::GrantTypeNotAllowed(grant_type.to_owned()));
-    }
-    let connection_name = match &login.realm {
-        Some(realm) => realm.as_str(),
-        None => tenant
-            .config
-            .default_directory
-            .as_deref()
-            .ok_or(Error::NoDefaultConnection)?,
+    let now = tenant.clock.now_millis();
+    let event = |kind| {
+        LogEvent::new(kind, now)
+            .client(client)
+            .requester(&login.requester)
     };
-    let connection = tenant
-        .config
-        .connection(connection_name)
-        .ok_or(Error::UnknownConnection)?;
-    if !connection.is_enabled_for(&client.client_id) {
-        return Err(Error::ConnectionDisabledForClient {
-            client_id: client.client_id.clone(),
-            connection: connection.name.clone(),
-        });
-    }
-
     let identifier = login.username.trim();
+    let failed = |kind, description: String| {
+        event(kind)
+            .user_name(identifier)
+            .description(description)
+            .detail("error", serde_json::json!({"message": "login failed"}))
+    };
+
+    let connection = match resolve_connection(tenant, client, grant_type, login) {
+        Ok(c) => c,
+        Err(e) => {
+            tenant
+                .record(failed(LogType::FailedExchangePassword, e.to_string()))
+                .await;
+            return Err(e);
+        }
+    };
     let user = if connection.requires_username && !identifier.contains('@') {
         tenant
             .store
@@ -72,27 +73,89 @@ pub async fn password_login(
             user.as_ref().map(|u| u.password_hash.as_str()),
         )
         .await?;
+    let wrong = Error::WrongCredentials {
+        by_username: connection.requires_username,
+    };
     let user = match user {
         Some(user) if verified => user,
-        _ => {
-            return Err(Error::WrongCredentials {
-                by_username: connection.requires_username,
-            });
+        Some(user) => {
+            let e = failed(
+                LogType::FailedLoginIncorrectPassword,
+                "Wrong email or password.".into(),
+            )
+            .user(&user)
+            .user_name(identifier);
+            tenant.record(e).await;
+            return Err(wrong);
+        }
+        None => {
+            let e = failed(
+                LogType::FailedLoginInvalidUser,
+                "Wrong email or password.".into(),
+            )
+            .connection(&connection.name);
+            tenant.record(e).await;
+            return Err(wrong);
         }
     };
     if user.is_blocked() {
+        tenant
+            .record(failed(LogType::FailedLogin, "user is blocked".into()).user(&user))
+            .await;
         return Err(Error::UserBlocked);
     }
-    screen_password(tenant, &login.password, BreachStage::Login).await?;
-    let now = tenant.clock.now_millis();
+    if let Err(e) = screen_password(tenant, &login.password, BreachStage::Login).await {
+        if matches!(e, Error::PasswordLeaked) {
+            tenant
+                .record(event(LogType::BreachedPasswordLogin).user(&user))
+                .await;
+        }
+        tenant
+            .record(failed(LogType::FailedLogin, e.to_string()).user(&user))
+            .await;
+        return Err(e);
+    }
     tenant
         .store
-        .record_login(&user.id, now, login.ip.as_deref())
+        .record_login(&user.id, now, login.requester.ip.as_deref())
         .await?;
+    tenant
+        .record(event(LogType::SuccessExchangePassword).user(&user))
+        .await;
     Ok(UserRecord {
         logins_count: user.logins_count + 1,
         last_login: Some(now),
-        last_ip: login.ip.clone(),
+        last_ip: login.requester.ip.clone(),
         ..user
     })
+}
+
+fn resolve_connection<'t>(
+    tenant: &'t Tenant,
+    client: &Client,
+    grant_type: &str,
+    login: &PasswordLogin,
+) -> Result<&'t crate::config::Connection, Error> {
+    if !client.allows_grant(grant_type) {
+        return Err(Error::GrantTypeNotAllowed(grant_type.to_owned()));
+    }
+    let connection_name = match &login.realm {
+        Some(realm) => realm.as_str(),
+        None => tenant
+            .config
+            .default_directory
+            .as_deref()
+            .ok_or(Error::NoDefaultConnection)?,
+    };
+    let connection = tenant
+        .config
+        .connection(connection_name)
+        .ok_or(Error::UnknownConnection)?;
+    if !connection.is_enabled_for(&client.client_id) {
+        return Err(Error::ConnectionDisabledForClient {
+            client_id: client.client_id.clone(),
+            connection: connection.name.clone(),
+        });
+    }
+    Ok(connection)
 }

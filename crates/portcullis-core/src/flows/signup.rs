@@ -7,6 +7,7 @@ use crate::attack::breach::BreachStage;
 use crate::config::Connection;
 use crate::flows::breach::screen_password;
 use crate::identity::{Email, Username, new_user_id};
+use crate::logs::{LogEvent, LogType, Requester};
 use crate::password::rules::{PasswordRejection, PersonalInfo};
 use crate::store::{StoreError, UniqueField};
 use crate::user::{UserRecord, default_picture};
@@ -37,7 +38,50 @@ pub struct SignUp {
 }
 
 /// `POST /dbconnections/signup`.
-pub async fn sign_up(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Error> {
+pub async fn sign_up(
+    tenant: &Tenant,
+    request: SignUp,
+    requester: &Requester,
+) -> Result<UserRecord, Error> {
+    let client_id = request.client_id.clone();
+    let connection = request.connection.clone();
+    let email = request.user.email.clone();
+    let result = sign_up_checked(tenant, request).await;
+    let now = tenant.clock.now_millis();
+    let event = |kind| {
+        let event = LogEvent::new(kind, now)
+            .requester(requester)
+            .connection(&connection);
+        match tenant.config.client(&client_id) {
+            Some(client) => event.client(client),
+            None => event.client_id(&client_id),
+        }
+    };
+    match &result {
+        Ok(user) => {
+            tenant
+                .record(event(LogType::SuccessSignup).user(user))
+                .await
+        }
+        Err(e) => {
+            if matches!(e, Error::PasswordLeaked) {
+                tenant
+                    .record(event(LogType::BreachedPasswordSignup).user_name(&email))
+                    .await;
+            }
+            tenant
+                .record(
+                    event(LogType::FailedSignup)
+                        .user_name(&email)
+                        .description(e.to_string()),
+                )
+                .await;
+        }
+    }
+    result
+}
+
+async fn sign_up_checked(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Error> {
     tenant
         .config
         .client(&request.client_id)

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::iso8601_millis;
 use crate::config::{Client, ResourceServer, grant};
+use crate::logs::{LogEvent, LogType, Requester};
 use crate::tokens::{AccessClaims, Audience, IdClaims};
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
@@ -148,7 +149,32 @@ pub fn profile_claims(user: &UserRecord, scopes: &[&str]) -> Map<String, Value> 
 
 /// The `client_credentials` grant: a machine-to-machine token for an API the client has a
 /// client grant for, carrying the requested subset of the granted scopes (all when none asked).
-pub fn client_credentials(
+pub async fn client_credentials(
+    tenant: &Tenant,
+    client: &Client,
+    audience: Option<&str>,
+    requested_scope: Option<&str>,
+    requester: &Requester,
+) -> Result<TokenSet, Error> {
+    let result = issue_client_credentials(tenant, client, audience, requested_scope);
+    let now = tenant.clock.now_millis();
+    let event = match &result {
+        Ok(_) => LogEvent::new(LogType::SuccessExchangeClientCredentials, now),
+        Err(e) => {
+            LogEvent::new(LogType::FailedExchangeClientCredentials, now).description(e.to_string())
+        }
+    };
+    let event = match audience {
+        Some(a) => event.detail("audience", a),
+        None => event,
+    };
+    tenant
+        .record(event.client(client).requester(requester))
+        .await;
+    result
+}
+
+fn issue_client_credentials(
     tenant: &Tenant,
     client: &Client,
     audience: Option<&str>,

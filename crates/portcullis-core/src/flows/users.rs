@@ -6,17 +6,29 @@ use crate::attack::breach::BreachStage;
 use crate::flows::breach::screen_password;
 use crate::flows::signup::{NewUser, check_password, create_user, parse_username};
 use crate::identity::{Email, parse_user_id};
+use crate::logs::{Actor, LogEvent, LogType};
 use crate::password::rules::PersonalInfo;
 use crate::store::{RetiredPassword, StoreError, UniqueField, UserQuery};
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
-pub async fn create(tenant: &Tenant, connection: &str, new: NewUser) -> Result<UserRecord, Error> {
+pub async fn create(
+    tenant: &Tenant,
+    connection: &str,
+    new: NewUser,
+    actor: &Actor,
+) -> Result<UserRecord, Error> {
     let connection = tenant
         .config
         .connection(connection)
         .ok_or(Error::UnknownConnection)?;
-    create_user(tenant, connection, new, None).await
+    let user = create_user(tenant, connection, new, None).await?;
+    let event = LogEvent::new(LogType::SuccessApiOperation, tenant.clock.now_millis())
+        .description("Create a User")
+        .actor(actor)
+        .user(&user);
+    tenant.record(event).await;
+    Ok(user)
 }
 
 /// Finds a user by its `auth0|<id>` user id.
@@ -45,10 +57,25 @@ pub async fn by_email(tenant: &Tenant, email: &str) -> Result<Vec<UserRecord>, E
     Ok(tenant.store.list_users(&query).await?.0)
 }
 
-pub async fn delete(tenant: &Tenant, user_id: &str) -> Result<(), Error> {
+pub async fn delete(tenant: &Tenant, user_id: &str, actor: &Actor) -> Result<(), Error> {
     let id = parse_user_id(user_id).ok_or(Error::UserNotFound)?;
     // Auth0 answers 204 for a user that is already gone.
-    tenant.store.delete_user(id).await?;
+    if tenant.store.delete_user(id).await? {
+        let now = tenant.clock.now_millis();
+        let deleted = |kind, description| {
+            let mut event = LogEvent::new(kind, now)
+                .description(description)
+                .actor(actor);
+            event.user_id = Some(user_id.to_owned());
+            event
+        };
+        tenant
+            .record(deleted(LogType::SuccessUserDeletion, "User was deleted"))
+            .await;
+        tenant
+            .record(deleted(LogType::SuccessApiOperation, "Delete a User"))
+            .await;
+    }
     Ok(())
 }
 
@@ -82,7 +109,53 @@ pub struct UserPatch {
 /// How many times a patch is re-applied when another writer changed the user meanwhile.
 const MAX_ATTEMPTS: usize = 8;
 
-pub async fn update(tenant: &Tenant, user_id: &str, patch: UserPatch) -> Result<UserRecord, Error> {
+pub async fn update(
+    tenant: &Tenant,
+    user_id: &str,
+    patch: UserPatch,
+    actor: &Actor,
+) -> Result<UserRecord, Error> {
+    let changes_password = patch.password.is_some();
+    let result = update_checked(tenant, user_id, patch).await;
+    let now = tenant.clock.now_millis();
+    let event = |kind| {
+        let mut event = LogEvent::new(kind, now).actor(actor);
+        event.user_id = Some(user_id.to_owned());
+        event
+    };
+    match &result {
+        Ok(user) => {
+            if changes_password {
+                tenant
+                    .record(event(LogType::SuccessChangePassword).user(user))
+                    .await;
+            }
+            tenant
+                .record(
+                    event(LogType::SuccessApiOperation)
+                        .description("Update a User")
+                        .user(user),
+                )
+                .await;
+        }
+        Err(e) if changes_password => {
+            if matches!(e, Error::PasswordLeaked) {
+                tenant.record(event(LogType::BreachedPasswordReset)).await;
+            }
+            tenant
+                .record(event(LogType::FailedChangePassword).description(e.to_string()))
+                .await;
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+async fn update_checked(
+    tenant: &Tenant,
+    user_id: &str,
+    patch: UserPatch,
+) -> Result<UserRecord, Error> {
     let id = parse_user_id(user_id).ok_or(Error::UserNotFound)?;
     // Validate and hash once, outside the retry loop.
     let email = match &patch.email {

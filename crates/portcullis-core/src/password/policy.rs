@@ -5,6 +5,7 @@
 //! `toString()`, sent as `policy`.
 
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyLevel {
@@ -102,15 +103,50 @@ pub struct PolicyReport {
     pub verified: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One rule's entry; serialised with its keys in password-sheriff's order, which differs from rule
+/// to rule (each builds its object literal its own way), and without an empty `format` or `items`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleReport {
     pub message: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub format: Vec<FormatArg>,
     pub code: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ItemReport>,
     pub verified: bool,
+}
+
+#[derive(Clone, Copy)]
+enum RuleKey {
+    Message,
+    Format,
+    Code,
+    Items,
+    Verified,
+}
+
+impl Serialize for RuleReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use RuleKey::{Code, Format, Items, Message, Verified};
+        let order: &[RuleKey] = match self.code {
+            "lengthAtLeast" => &[Message, Format, Code, Verified],
+            "shouldContain" => &[Message, Code, Verified, Items],
+            "containsAtLeast" => &[Message, Code, Format, Items, Verified],
+            // nonEmpty (no format) and identicalChars.
+            _ => &[Message, Code, Format, Verified],
+        };
+        let mut out = serializer.serialize_struct("RuleReport", order.len())?;
+        for key in order {
+            match key {
+                Message => out.serialize_field("message", self.message)?,
+                Format if self.format.is_empty() => out.skip_field("format")?,
+                Format => out.serialize_field("format", &self.format)?,
+                Code => out.serialize_field("code", self.code)?,
+                Items if self.items.is_empty() => out.skip_field("items")?,
+                Items => out.serialize_field("items", &self.items)?,
+                Verified => out.serialize_field("verified", &self.verified)?,
+            }
+        }
+        out.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -205,9 +241,11 @@ impl Rule {
     fn evaluate(&self, password: &str) -> RuleReport {
         match *self {
             Rule::Length(min) => {
-                // JavaScript's `.length` counts UTF-16 code units.
+                // JavaScript's `.length` counts UTF-16 code units; `!!password` refuses the empty
+                // password whatever the minimum (even 0).
                 let length = password.encode_utf16().count();
-                let verified = u32::try_from(length).unwrap_or(u32::MAX) >= min;
+                let verified =
+                    !password.is_empty() && u32::try_from(length).unwrap_or(u32::MAX) >= min;
                 if min == 1 {
                     RuleReport {
                         message: "Non-empty password required",
@@ -258,7 +296,8 @@ impl Rule {
                     format: vec![FormatArg::Number(max), FormatArg::Text(example)],
                     code: "identicalChars",
                     items: vec![],
-                    verified: longest_run(password) <= max as usize,
+                    // `if (!password) return false`: the empty password fails this rule too.
+                    verified: !password.is_empty() && longest_run(password) <= max as usize,
                 }
             }
         }
@@ -276,11 +315,14 @@ fn items_for(classes: &[CharClass], password: &str) -> Vec<ItemReport> {
         .collect()
 }
 
+/// The longest run of identical UTF-16 code units, as password-sheriff compares `password[i]`: the
+/// two halves of an astral character differ, and consecutive copies of one never form a run (so
+/// "😀😀😀" passes `identicalChars`).
 fn longest_run(password: &str) -> usize {
     let mut longest = 0;
     let mut run = 0;
     let mut previous = None;
-    for c in password.chars() {
+    for c in password.encode_utf16() {
         run = if previous == Some(c) { run + 1 } else { 1 };
         previous = Some(c);
         longest = longest.max(run);
@@ -407,6 +449,47 @@ mod tests {
         assert!(policy(PolicyLevel::Good).check("ÄÖÜäöüßé").is_err());
         // An astral character is two UTF-16 units, as in JavaScript.
         assert!(policy(PolicyLevel::Low).check("😀😀😀").is_ok());
+    }
+
+    #[test]
+    fn identical_chars_counts_utf16_units_and_refuses_empty() {
+        let excellent = policy(PolicyLevel::Excellent);
+        // password-sheriff compares `password[i]`, UTF-16 units: repeated astral characters
+        // alternate between two surrogates and never form a run.
+        assert!(excellent.check("Ab1!xyz😀😀😀").is_ok());
+        assert!(excellent.check("Ab1!xyzééé").is_err());
+        // `if (!password) return false`: every rule, identicalChars included, fails "".
+        let empty = excellent.report("");
+        assert!(empty.rules.iter().all(|r| !r.verified));
+    }
+
+    #[test]
+    fn report_keys_are_in_password_sheriff_order() {
+        // Byte for byte what password-sheriff 2.0.0's JSON.stringify(missing(..)) gives.
+        let to_string =
+            |level, password| serde_json::to_string(&policy(level).report(password)).expect("json");
+        assert_eq!(
+            to_string(PolicyLevel::Excellent, "aaa"),
+            concat!(
+                r#"{"rules":[{"message":"At least %d characters in length","format":[10],"code":"lengthAtLeast","verified":false},"#,
+                r#"{"message":"Contain at least %d of the following %d types of characters:","code":"containsAtLeast","format":[3,4],"items":["#,
+                r#"{"message":"lower case letters (a-z)","code":"lowerCase","verified":true},"#,
+                r#"{"message":"upper case letters (A-Z)","code":"upperCase","verified":false},"#,
+                r#"{"message":"numbers (i.e. 0-9)","code":"numbers","verified":false},"#,
+                r#"{"message":"special characters (e.g. !@#$%^&*)","code":"specialCharacters","verified":false}],"verified":false},"#,
+                r#"{"message":"No more than %d identical characters in a row (e.g., \"%s\" not allowed)","code":"identicalChars","format":[2,"aaa"],"verified":false}],"verified":false}"#,
+            )
+        );
+        assert_eq!(
+            to_string(PolicyLevel::Fair, ""),
+            concat!(
+                r#"{"rules":[{"message":"At least %d characters in length","format":[8],"code":"lengthAtLeast","verified":false},"#,
+                r#"{"message":"Should contain:","code":"shouldContain","verified":false,"items":["#,
+                r#"{"message":"lower case letters (a-z)","code":"lowerCase","verified":false},"#,
+                r#"{"message":"upper case letters (A-Z)","code":"upperCase","verified":false},"#,
+                r#"{"message":"numbers (i.e. 0-9)","code":"numbers","verified":false}]}],"verified":false}"#,
+            )
+        );
     }
 
     #[test]

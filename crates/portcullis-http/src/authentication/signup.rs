@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::extract::{
-    Accepts, read_object, reject_unknown, require_string, take_object, take_string,
+    Accepts, read_object, reject_unknown, requester, require_string, take_object, take_string,
 };
 use crate::wire::user::{SignupEcho, signup_user};
 use crate::wire::{DatabaseFailure, RequestError};
@@ -59,7 +59,7 @@ pub async fn sign_up(
             ..NewUser::default()
         },
     };
-    let user = run_sign_up(&app.tenant, request).await?;
+    let user = run_sign_up(&app.tenant, request, &requester(&parts)).await?;
     Ok(Json(signup_user(&user, &echo)))
 }
 

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::extract::{
-    Accepts, basic_credentials, client_ip, read_object, require_string, take_string,
+    Accepts, basic_credentials, read_object, requester, require_string, take_string,
 };
 use crate::wire::{OAuthFailure, RequestError};
 
@@ -34,8 +34,8 @@ pub async fn token(
     State(app): State<AppState>,
     request: Request,
 ) -> Result<Response, OAuthFailure> {
-    let ip = client_ip(&request);
     let (parts, body) = request.into_parts();
+    let requester = requester(&parts);
     let mut o = read_object(&parts.headers, body, Accepts::JsonOrForm, true).await?;
     o.retain(|_, v| v.as_str() != Some(""));
     let grant_type = require_string(&mut o, "grant_type")?;
@@ -56,7 +56,14 @@ pub async fn token(
     let tokens = if is_client_credentials {
         let audience = take_string(&mut o, "audience")?;
         let scope = take_string(&mut o, "scope")?;
-        client_credentials(tenant, client, audience.as_deref(), scope.as_deref())?
+        client_credentials(
+            tenant,
+            client,
+            audience.as_deref(),
+            scope.as_deref(),
+            &requester,
+        )
+        .await?
     } else if is_password {
         let username = require_string(&mut o, "username")?;
         let password = require_string(&mut o, "password")?;
@@ -73,7 +80,7 @@ pub async fn token(
             realm,
             username,
             password,
-            ip,
+            requester,
         };
         let user = password_login(tenant, client, &grant_type, &login).await?;
         issue_user_tokens(tenant, client, &user, scope.as_deref(), api.as_ref(), nonce)?

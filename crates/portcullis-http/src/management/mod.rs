@@ -1,12 +1,15 @@
 //! The Management API (`/api/v2`): bearer tokens from `client_credentials` for this tenant's
 //! Management API audience, checked for scope on every call.
 
+mod logs;
+mod query;
 mod users;
 
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use portcullis_core::Error;
+use portcullis_core::logs::Actor;
 use portcullis_core::tokens::AccessClaims;
 
 use crate::AppState;
@@ -20,6 +23,17 @@ pub fn routes() -> Router<AppState> {
             get(users::get).patch(users::update).delete(users::delete),
         )
         .route("/api/v2/users-by-email", get(users::by_email))
+        .route("/api/v2/users/{id}/logs", get(logs::for_user))
+        .route("/api/v2/logs", get(logs::list))
+        .route("/api/v2/logs/{id}", get(logs::get))
+}
+
+/// The application and caller behind a Management API request, for the tenant log.
+pub(crate) fn actor(claims: &AccessClaims, parts: &axum::http::request::Parts) -> Actor {
+    Actor {
+        client_id: Some(claims.azp.clone()),
+        requester: crate::extract::requester(parts),
+    }
 }
 
 /// Verifies the bearer token and that it carries one of `any_of`.

@@ -12,7 +12,8 @@ use portcullis_core::identity::Email;
 use portcullis_core::store::UserQuery;
 use serde_json::{Map, Value, json};
 
-use super::authorize;
+use super::query::{flag, number, projection};
+use super::{actor, authorize};
 use crate::AppState;
 use crate::extract::{
     Accepts, read_object, reject_unknown, require_string, take_bool, take_object, take_string,
@@ -34,7 +35,7 @@ type Outcome<T> = Result<T, ManagementFailure>;
 
 pub async fn create(State(app): State<AppState>, request: Request) -> Outcome<Response> {
     let (parts, body) = request.into_parts();
-    authorize(&app, &parts.headers, CREATE)?;
+    let claims = authorize(&app, &parts.headers, CREATE)?;
     let mut o = read_object(&parts.headers, body, Accepts::JsonOnly, false).await?;
     let connection = require_string(&mut o, "connection")?;
     let email = require_string(&mut o, "email")?;
@@ -56,7 +57,7 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Outcome<Re
     // Accepted for compatibility; verification mail is sent once mail is configured.
     take_bool(&mut o, "verify_email")?;
     reject_unknown(o)?;
-    let user = users::create(&app.tenant, &connection, new).await?;
+    let user = users::create(&app.tenant, &connection, new, &actor(&claims, &parts)).await?;
     Ok((StatusCode::CREATED, Json(management_user(&user))).into_response())
 }
 
@@ -157,7 +158,7 @@ pub async fn update(
     request: Request,
 ) -> Outcome<Json<Value>> {
     let (parts, body) = request.into_parts();
-    authorize(&app, &parts.headers, UPDATE)?;
+    let claims = authorize(&app, &parts.headers, UPDATE)?;
     let mut o = read_object(&parts.headers, body, Accepts::JsonOnly, false).await?;
     let patch = UserPatch {
         email: take_string(&mut o, "email")?,
@@ -183,17 +184,18 @@ pub async fn update(
     {
         return Err(portcullis_core::Error::InvalidEmail(email.clone()).into());
     }
-    let user = users::update(&app.tenant, &id, patch).await?;
+    let user = users::update(&app.tenant, &id, patch, &actor(&claims, &parts)).await?;
     Ok(Json(management_user(&user)))
 }
 
 pub async fn delete(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    request: Request,
 ) -> Outcome<StatusCode> {
-    authorize(&app, &headers, DELETE)?;
-    users::delete(&app.tenant, &id).await?;
+    let (parts, _) = request.into_parts();
+    let claims = authorize(&app, &parts.headers, DELETE)?;
+    users::delete(&app.tenant, &id, &actor(&claims, &parts)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -208,35 +210,6 @@ fn take_change(
         }
         _ => Ok(take_string(o, field)?.map_or(Change::Keep, Change::Set)),
     }
-}
-
-fn number(query: &HashMap<String, String>, key: &str, default: u64) -> Result<u64, RequestError> {
-    match query.get(key) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            RequestError::InvalidQuery(format!(
-                "'Expected type integer but found type string' on property {key}."
-            ))
-        }),
-    }
-}
-
-fn flag(query: &HashMap<String, String>, key: &str, default: bool) -> Result<bool, RequestError> {
-    match query.get(key).map(String::as_str) {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(_) => Err(RequestError::InvalidQuery(format!(
-            "'Expected type boolean but found type string' on property {key}."
-        ))),
-    }
-}
-
-fn projection(query: &HashMap<String, String>) -> Result<(Option<&str>, bool), RequestError> {
-    Ok((
-        query.get("fields").map(String::as_str),
-        flag(query, "include_fields", true)?,
-    ))
 }
 
 /// The subset of Auth0's Lucene user search this server answers: `email:"…"` and

@@ -113,7 +113,8 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::MissingAuthentication
         | Error::InvalidToken(_)
         | Error::InsufficientScope(_)
-        | Error::UserNotFound => bad_request("invalid_signup", "Invalid sign up"),
+        | Error::UserNotFound
+        | Error::LogNotFound => bad_request("invalid_signup", "Invalid sign up"),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             let code = failure.status.as_u16();

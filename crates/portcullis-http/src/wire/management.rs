@@ -65,6 +65,11 @@ fn describe(error: &Error) -> Body {
             ),
             Some("insufficient_scope"),
         ),
+        Error::LogNotFound => body(
+            S::NOT_FOUND,
+            "The log does not exist.",
+            Some("inexistent_log"),
+        ),
         Error::UserNotFound => body(
             S::NOT_FOUND,
             "The user does not exist.",

@@ -5,6 +5,7 @@
 //! a new domain variant does not compile until its wire shape is decided here.
 
 mod database;
+pub mod log;
 mod management;
 mod oauth;
 pub mod user;

@@ -114,7 +114,9 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         Error::InsufficientScope(_) => {
             oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope")
         }
-        Error::UserNotFound => oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password."),
+        Error::UserNotFound | Error::LogNotFound => {
+            oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password.")
+        }
         // Sign-up outcomes cannot arise on the token endpoint.
         Error::SignupDisabled
         | Error::UsernameNotAllowed

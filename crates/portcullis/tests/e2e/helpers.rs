@@ -72,7 +72,7 @@ grant_types = ["client_credentials"]
 [[client_grants]]
 client_id = "backend"
 audience = "http://127.0.0.1:{port}/api/v2/"
-scope = ["read:users", "create:users", "update:users", "delete:users"]
+scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs"]
 
 [[client_grants]]
 client_id = "reader"

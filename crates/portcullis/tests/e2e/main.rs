@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod helpers;
 mod hostile;
+mod logs;
 mod management;
 mod password_rules;
 mod signup;
