@@ -55,6 +55,37 @@ pub struct FileConfig {
     pub connections: Vec<FileConnection>,
     #[serde(default)]
     pub attack_protection: FileAttackProtection,
+    #[serde(default)]
+    pub email_provider: Option<FileEmailProvider>,
+}
+
+/// Auth0's email provider object (`/api/v2/emails/provider`); `name = "outbox"` is
+/// Portcullis' development default (mail written as `.eml` files into `data_dir/outbox`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEmailProvider {
+    pub name: String,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub default_from_address: Option<String>,
+    #[serde(default)]
+    pub credentials: Option<FileSmtpCredentials>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSmtpCredentials {
+    pub smtp_host: String,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    #[serde(default)]
+    pub smtp_pass: Option<String>,
+    /// `starttls` (default on port 587), `tls` (implicit, default on 465) or `none`.
+    #[serde(default)]
+    pub tls: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -337,6 +368,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "resource_servers",
     "connections",
     "attack_protection",
+    "email_provider",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -438,6 +470,35 @@ pub struct Config {
     pub connections: Vec<Connection>,
     pub breach_policy: BreachPolicy,
     pub breach_source: BreachSource,
+    pub mail: MailConfig,
+}
+
+/// Where mail goes and from whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    pub from: String,
+    pub transport: MailTransport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// `.eml` files in a folder (the development default: `data_dir/outbox`).
+    Outbox(PathBuf),
+    Smtp {
+        host: String,
+        port: u16,
+        user: Option<String>,
+        pass: Option<String>,
+        tls: SmtpTls,
+    },
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Implicit,
+    None,
 }
 
 /// Where breached passwords are looked up.
@@ -732,6 +793,7 @@ impl Config {
 
         let (breach_policy, breach_source) =
             validate_breach(file.attack_protection.breached_password_detection)?;
+        let mail = validate_mail(file.email_provider, &file.data_dir)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -750,6 +812,7 @@ impl Config {
             connections,
             breach_policy,
             breach_source,
+            mail,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
@@ -783,6 +846,72 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn validate_mail(
+    file: Option<FileEmailProvider>,
+    data_dir: &Path,
+) -> Result<MailConfig, ConfigError> {
+    const KEY: &str = "email_provider";
+    let outbox = || MailTransport::Outbox(data_dir.join("outbox"));
+    let Some(p) = file else {
+        return Ok(MailConfig {
+            from: "Portcullis <no-reply@localhost>".to_owned(),
+            transport: outbox(),
+        });
+    };
+    let from = p
+        .default_from_address
+        .unwrap_or_else(|| "no-reply@localhost".to_owned());
+    if !from.contains('@') {
+        return Err(invalid(
+            format!("{KEY}.default_from_address"),
+            "must be an e-mail address",
+        ));
+    }
+    let transport = match (p.enabled, p.name.as_str()) {
+        (Some(false), _) => MailTransport::Disabled,
+        (_, "outbox") => outbox(),
+        (_, "smtp") => {
+            let c = p.credentials.ok_or_else(|| {
+                invalid(
+                    format!("{KEY}.credentials"),
+                    "name = \"smtp\" needs credentials = { smtp_host = … }",
+                )
+            })?;
+            let tls = match c.tls.as_deref() {
+                None if c.smtp_port == Some(465) => SmtpTls::Implicit,
+                None | Some("starttls") => SmtpTls::StartTls,
+                Some("tls") => SmtpTls::Implicit,
+                Some("none") => SmtpTls::None,
+                Some(other) => {
+                    return Err(invalid(
+                        format!("{KEY}.credentials.tls"),
+                        format!("`{other}` is not one of starttls, tls, none"),
+                    ));
+                }
+            };
+            let port = c.smtp_port.unwrap_or(match tls {
+                SmtpTls::Implicit => 465,
+                SmtpTls::StartTls => 587,
+                SmtpTls::None => 25,
+            });
+            MailTransport::Smtp {
+                host: c.smtp_host,
+                port,
+                user: c.smtp_user,
+                pass: c.smtp_pass,
+                tls,
+            }
+        }
+        (_, other) => {
+            return Err(invalid(
+                format!("{KEY}.name"),
+                format!("`{other}` is not one of smtp, outbox"),
+            ));
+        }
+    };
+    Ok(MailConfig { from, transport })
 }
 
 fn validate_breach(

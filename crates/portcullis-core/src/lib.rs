@@ -14,6 +14,7 @@ pub mod error;
 pub mod flows;
 pub mod identity;
 pub mod logs;
+pub mod mail;
 pub mod password;
 pub mod secret;
 pub mod store;

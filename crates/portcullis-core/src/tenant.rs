@@ -6,11 +6,23 @@ use crate::attack::breach::BreachedPasswords;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::logs::LogEvent;
+use crate::mail::Mailer;
 use crate::password::hasher::PasswordHasher;
 use crate::store::Store;
 use crate::tokens::KeyRing;
 
 impl Tenant {
+    /// Sends mail in the background: the request that caused it does not wait for (or fail
+    /// with) delivery; a failure is logged.
+    pub fn send_mail(&self, mail: crate::mail::Mail) {
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::warn!(error = %e, "mail not delivered");
+            }
+        });
+    }
+
     /// Records a tenant log event; a failure to record is logged, never returned.
     pub async fn record(&self, event: LogEvent) {
         if let Err(e) = self.store.append_log(&event).await {
@@ -28,4 +40,5 @@ pub struct Tenant {
     pub keys: KeyRing,
     /// The breached-password corpus, when detection is enabled.
     pub breach: Option<Arc<dyn BreachedPasswords>>,
+    pub mailer: Arc<dyn Mailer>,
 }

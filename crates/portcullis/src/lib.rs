@@ -5,6 +5,7 @@
 )]
 
 pub mod breach;
+pub mod mail;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -51,6 +52,7 @@ pub async fn build_tenant(
         hasher: PasswordHasher::with_available_parallelism()
             .context("cannot start the password hasher")?,
         breach: breach::corpus_for(&config)?,
+        mailer: mail::mailer_for(&config.mail)?,
         config: Arc::new(config),
         keys,
     })

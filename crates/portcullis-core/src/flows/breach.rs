@@ -3,28 +3,33 @@
 use crate::attack::breach::BreachStage;
 use crate::{Error, Tenant};
 
+/// What screening found, when the password was not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screening {
+    /// Not found, or not looked up at this stage.
+    Clean,
+    /// Breached, but the stage only notifies.
+    Breached,
+}
+
 /// Refuses `password` at `stage` when the tenant's policy blocks breached passwords there and
 /// the corpus knows it. A failing lookup refuses too, unless the policy fails open.
 pub async fn screen_password(
     tenant: &Tenant,
     password: &str,
     stage: BreachStage,
-) -> Result<(), Error> {
+) -> Result<Screening, Error> {
     let policy = &tenant.config.breach_policy;
     let Some(corpus) = tenant.breach.as_ref().filter(|_| policy.checks(stage)) else {
-        return Ok(());
+        return Ok(Screening::Clean);
     };
     match corpus.is_breached(password).await {
         Ok(true) if policy.blocks(stage) => Err(Error::PasswordLeaked),
-        // Notification-only shields: noted here; mail and tenant logs report it.
-        Ok(true) => {
-            tracing::info!(?stage, "breached password seen (notify shield)");
-            Ok(())
-        }
-        Ok(false) => Ok(()),
+        Ok(true) => Ok(Screening::Breached),
+        Ok(false) => Ok(Screening::Clean),
         Err(e) if policy.fail_open => {
             tracing::warn!(error = %e, "breached-password lookup failed; failing open as configured");
-            Ok(())
+            Ok(Screening::Clean)
         }
         Err(e) => {
             tracing::warn!(error = %e, "breached-password lookup failed; refusing as configured");

@@ -5,9 +5,10 @@
 
 use crate::attack::breach::BreachStage;
 use crate::config::Client;
-use crate::flows::breach::screen_password;
+use crate::flows::breach::{Screening, screen_password};
 use crate::identity::Email;
 use crate::logs::{LogEvent, LogType, Requester};
+use crate::mail::breached_password_notice;
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
@@ -104,12 +105,24 @@ pub async fn password_login(
             .await;
         return Err(Error::UserBlocked);
     }
-    if let Err(e) = screen_password(tenant, &login.password, BreachStage::Login).await {
-        if matches!(e, Error::PasswordLeaked) {
-            tenant
-                .record(event(LogType::BreachedPasswordLogin).user(&user))
-                .await;
+    let screening = screen_password(tenant, &login.password, BreachStage::Login).await;
+    if matches!(
+        screening,
+        Ok(Screening::Breached) | Err(Error::PasswordLeaked)
+    ) {
+        // Auth0's `pwd_leak`, and the `user_notification` shield's mail, whether or not the
+        // `block` shield refuses the login.
+        tenant
+            .record(event(LogType::BreachedPasswordLogin).user(&user))
+            .await;
+        if tenant.config.breach_policy.notify_user {
+            tenant.send_mail(breached_password_notice(
+                &tenant.config.tenant_name,
+                &user.email,
+            ));
         }
+    }
+    if let Err(e) = screening {
         tenant
             .record(failed(LogType::FailedLogin, e.to_string()).user(&user))
             .await;

@@ -204,3 +204,82 @@ async fn an_unreachable_range_api_fails_closed_or_open_as_configured() {
     let open = TestApp::spawn_with(Backend::Sqlite, &range_config(dead, true)).await;
     assert_eq!(open.signup(DB, &email(), STRONG).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn breached_logins_are_logged_and_the_user_told_by_mail() {
+    // Notify only: the login goes through, the user is told, `pwd_leak` is recorded.
+    let notify = r#"
+[attack_protection.breached_password_detection]
+enabled = true
+shields = ["user_notification"]
+"#;
+    let app = TestApp::spawn_with(Backend::Sqlite, notify).await;
+    let token = app.management_token().await;
+    let leaked_user = email();
+    app.send(
+        Method::POST,
+        "/api/v2/users",
+        &token,
+        Some(&json!({"connection": DB, "email": leaked_user, "password": LEAKED})),
+    )
+    .await;
+    assert_eq!(app.login(&leaked_user, LEAKED).await.0, StatusCode::OK);
+    let mails = app.outbox(1).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains(&format!("To: {leaked_user}")),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("data breach"));
+    let (_, logs) = app
+        .get("/api/v2/logs?q=type:\"pwd_leak\"", Some(&token))
+        .await;
+    assert_eq!(logs.as_array().map(Vec::len), Some(1));
+
+    // Block and notify: refused, told, recorded.
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &detection("").replace(
+            "shields = [\"block\"]\n\n",
+            "shields = [\"block\", \"user_notification\"]\n\n",
+        ),
+    )
+    .await;
+    let token = app.management_token().await;
+    app.send(
+        Method::POST,
+        "/api/v2/users",
+        &token,
+        Some(&json!({"connection": DB, "email": leaked_user, "password": LEAKED})),
+    )
+    .await;
+    assert_eq!(
+        app.login(&leaked_user, LEAKED).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.outbox(1).await.len(), 1);
+    let (_, logs) = app.get("/api/v2/logs?sort=date:1", Some(&token)).await;
+    let types: Vec<&str> = logs
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types, ["seccft", "sapi", "pwd_leak", "f"]);
+}
+
+#[tokio::test]
+async fn breached_sign_ups_are_logged() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &detection("")).await;
+    let token = app.management_token().await;
+    app.signup(DB, &email(), LEAKED).await;
+    let (_, logs) = app.get("/api/v2/logs?sort=date:1", Some(&token)).await;
+    let types: Vec<&str> = logs
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types, ["seccft", "signup_pwd_leak", "fs"]);
+}

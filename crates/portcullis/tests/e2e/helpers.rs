@@ -140,6 +140,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub tenant: Tenant,
     pub store: Arc<dyn Store>,
+    pub data_dir: std::path::PathBuf,
 }
 
 pub async fn open_backend(backend: Backend, data_dir: &std::path::Path) -> Arc<dyn Store> {
@@ -186,6 +187,7 @@ impl TestApp {
             clock,
             tenant,
             store,
+            data_dir,
         }
     }
 
@@ -319,6 +321,27 @@ impl TestApp {
     pub async fn management_token(&self) -> String {
         self.management_token_for("backend", "a-long-random-secret")
             .await
+    }
+
+    /// The messages in the mail outbox (the default transport), waiting up to 2 s for `at_least`.
+    pub async fn outbox(&self, at_least: usize) -> Vec<String> {
+        let dir = self.data_dir.join("outbox");
+        for _ in 0..40 {
+            let mails: Vec<String> = std::fs::read_dir(&dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if mails.len() >= at_least {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Vec::new()
     }
 
     pub async fn user_count(&self) -> u64 {
