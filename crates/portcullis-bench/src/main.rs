@@ -264,7 +264,8 @@ async fn main() -> anyhow::Result<()> {
     signups(&http, &guarded_base, 1, Duration::from_millis(300)).await;
     // Throughput per round, and the server's own CPU per sign-up (steadier than throughput on
     // a shared host: it does not count the other server's or the load generator's time).
-    let (mut ratios, mut cpu_off, mut cpu_on, mut n_off, mut n_on) = (Vec::new(), 0.0, 0.0, 0.0, 0.0);
+    let (mut ratios, mut cpu_off, mut cpu_on, mut n_off, mut n_on) =
+        (Vec::new(), 0.0, 0.0, 0.0, 0.0);
     for _ in 0..args.rounds {
         let before = plain.cpu_seconds().unwrap_or(0.0);
         let off = signups(&http, &plain_base, cores * 4, round).await;
@@ -274,7 +275,11 @@ async fn main() -> anyhow::Result<()> {
         let on = signups(&http, &guarded_base, cores * 4, round).await;
         cpu_on += guarded.cpu_seconds().unwrap_or(0.0) - before;
         n_on += on.latencies.len() as f64;
-        println!("  round: sign-up off {:.1}/s, on {:.1}/s", off.rate(), on.rate());
+        println!(
+            "  round: sign-up off {:.1}/s, on {:.1}/s",
+            off.rate(),
+            on.rate()
+        );
         ratios.push(on.rate() / off.rate());
     }
     drop((plain, guarded));

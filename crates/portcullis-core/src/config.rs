@@ -14,6 +14,9 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 use crate::attack::breach::BreachPolicy;
+use crate::attack::brute_force::{
+    BruteForcePolicy, CountingMode, DEFAULT_MAX_ATTEMPTS, IpRange, MAX_MAX_ATTEMPTS,
+};
 use crate::password::policy::{PasswordPolicy, PolicyLevel};
 use crate::password::rules::PasswordRules;
 use crate::secret::SecretDigest;
@@ -93,6 +96,24 @@ pub struct FileSmtpCredentials {
 pub struct FileAttackProtection {
     #[serde(default)]
     pub breached_password_detection: Option<FileBreachedPasswordDetection>,
+    #[serde(default)]
+    pub brute_force_protection: Option<FileBruteForceProtection>,
+}
+
+/// Auth0's `brute_force_protection` object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBruteForceProtection {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub shields: Option<Vec<String>>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
 }
 
 /// Auth0's `breached_password_detection` object, plus where the corpus comes from.
@@ -470,6 +491,7 @@ pub struct Config {
     pub connections: Vec<Connection>,
     pub breach_policy: BreachPolicy,
     pub breach_source: BreachSource,
+    pub brute_force: BruteForcePolicy,
     pub mail: MailConfig,
 }
 
@@ -794,6 +816,7 @@ impl Config {
         let (breach_policy, breach_source) =
             validate_breach(file.attack_protection.breached_password_detection)?;
         let mail = validate_mail(file.email_provider, &file.data_dir)?;
+        let brute_force = validate_brute_force(file.attack_protection.brute_force_protection)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -812,6 +835,7 @@ impl Config {
             connections,
             breach_policy,
             breach_source,
+            brute_force,
             mail,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
@@ -846,6 +870,67 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn validate_brute_force(
+    file: Option<FileBruteForceProtection>,
+) -> Result<BruteForcePolicy, ConfigError> {
+    const KEY: &str = "attack_protection.brute_force_protection";
+    let Some(b) = file else {
+        return Ok(BruteForcePolicy::default());
+    };
+    let defaults = BruteForcePolicy::default();
+    let shields = b
+        .shields
+        .unwrap_or_else(|| vec!["block".to_owned(), "user_notification".to_owned()]);
+    if let Some(s) = shields
+        .iter()
+        .find(|s| !["block", "user_notification"].contains(&s.as_str()))
+    {
+        return Err(invalid(
+            format!("{KEY}.shields"),
+            format!("`{s}` is not one of block, user_notification"),
+        ));
+    }
+    let mode = match b.mode.as_deref() {
+        None | Some("count_per_identifier_and_ip") => CountingMode::PerIdentifierAndIp,
+        Some("count_per_identifier") => CountingMode::PerIdentifier,
+        Some(other) => {
+            return Err(invalid(
+                format!("{KEY}.mode"),
+                format!(
+                    "`{other}` is not one of count_per_identifier_and_ip, count_per_identifier"
+                ),
+            ));
+        }
+    };
+    let max_attempts = b.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    if !(1..=MAX_MAX_ATTEMPTS).contains(&max_attempts) {
+        return Err(invalid(
+            format!("{KEY}.max_attempts"),
+            format!("must be between 1 and {MAX_MAX_ATTEMPTS}"),
+        ));
+    }
+    let allowlist = b
+        .allowlist
+        .iter()
+        .map(|entry| {
+            IpRange::parse(entry).ok_or_else(|| {
+                invalid(
+                    format!("{KEY}.allowlist"),
+                    format!("`{entry}` is not an IP address or CIDR range"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(BruteForcePolicy {
+        enabled: b.enabled.unwrap_or(defaults.enabled),
+        block: shields.iter().any(|s| s == "block"),
+        notify_user: shields.iter().any(|s| s == "user_notification"),
+        max_attempts,
+        mode,
+        allowlist,
+    })
 }
 
 fn validate_mail(

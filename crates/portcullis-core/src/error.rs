@@ -66,6 +66,8 @@ pub enum Error {
     WrongCredentials { by_username: bool },
     #[error("user is blocked")]
     UserBlocked,
+    #[error("too many failed login attempts")]
+    TooManyAttempts,
 
     // --- APIs and scopes ---
     #[error("no audience and no default audience")]

@@ -19,6 +19,7 @@ pub mod password;
 pub mod secret;
 pub mod store;
 pub mod tenant;
+pub mod tickets;
 pub mod tokens;
 pub mod user;
 

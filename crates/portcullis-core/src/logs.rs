@@ -28,6 +28,8 @@ pub enum LogType {
     BreachedPasswordLogin,
     BreachedPasswordSignup,
     BreachedPasswordReset,
+    BlockedAccount,
+    UserBlockReleased,
 }
 
 impl LogType {
@@ -49,6 +51,8 @@ impl LogType {
             Self::BreachedPasswordLogin => "pwd_leak",
             Self::BreachedPasswordSignup => "signup_pwd_leak",
             Self::BreachedPasswordReset => "reset_pwd_leak",
+            Self::BlockedAccount => "limit_wc",
+            Self::UserBlockReleased => "ublkdu",
         }
     }
 
@@ -66,6 +70,9 @@ impl LogType {
             Self::BreachedPasswordLogin => Some("Breached password"),
             Self::BreachedPasswordSignup => Some("Breached password on signup"),
             Self::BreachedPasswordReset => Some("Breached password on reset"),
+            Self::BlockedAccount => Some(
+                "An IP address is blocked because it reached the maximum failed login attempts into a single account.",
+            ),
             _ => None,
         }
     }

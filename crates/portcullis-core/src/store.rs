@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 
+use crate::attack::brute_force::{AttemptKey, FailureCount};
 use crate::logs::{LogEvent, LogQuery};
+use crate::tickets::TicketRecord;
 use crate::user::UserRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,46 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
     /// Counts a successful login atomically (`logins_count + 1`, `last_login`, `last_ip`).
     async fn record_login(&self, id: &str, at: i64, ip: Option<&str>) -> Result<(), StoreError>;
+
+    /// Counts one failed login under `key` atomically and, when the count reaches
+    /// `max_attempts`, blocks the key (a block never moves once set). Returns the new count.
+    async fn record_login_failure(
+        &self,
+        key: &AttemptKey,
+        now: i64,
+        max_attempts: u32,
+    ) -> Result<FailureCount, StoreError>;
+    /// When `key` was blocked, if it is (and blocked after `not_before`).
+    async fn login_block(
+        &self,
+        key: &AttemptKey,
+        not_before: i64,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Forgets failures under `key` (a successful login).
+    async fn clear_login_failures(&self, key: &AttemptKey) -> Result<(), StoreError>;
+    /// Blocked keys of these identifiers (in any connection when `connection` is `None`).
+    async fn login_blocks(
+        &self,
+        connection: Option<&str>,
+        identifiers: &[String],
+        not_before: i64,
+    ) -> Result<Vec<AttemptKey>, StoreError>;
+    /// Removes every failure count and block of these identifiers; how many keys were blocked.
+    async fn unblock_identifiers(
+        &self,
+        connection: Option<&str>,
+        identifiers: &[String],
+    ) -> Result<u64, StoreError>;
+
+    async fn insert_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError>;
+    /// Marks the ticket used and returns it, atomically, if it exists, is of `kind`, unused
+    /// and not expired at `now`; a second redemption finds nothing.
+    async fn consume_ticket(
+        &self,
+        id_hash: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<TicketRecord>, StoreError>;
 
     /// Appends a tenant log event.
     async fn append_log(&self, event: &LogEvent) -> Result<(), StoreError>;

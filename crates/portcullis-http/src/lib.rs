@@ -8,6 +8,7 @@
 mod authentication;
 pub mod extract;
 mod management;
+mod pages;
 pub mod wire;
 
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub fn router(tenant: Tenant) -> Router {
     Router::new()
         .merge(authentication::routes().layer(cors))
         .merge(management::routes())
+        .merge(pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())

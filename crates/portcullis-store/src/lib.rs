@@ -247,6 +247,142 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn record_login_failure(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+                now: i64,
+                max_attempts: u32,
+            ) -> Result<portcullis_core::attack::brute_force::FailureCount, portcullis_core::store::StoreError> {
+                let (failures, blocked_at): (i64, Option<i64>) = sqlx::query_as(crate::rows::RECORD_LOGIN_FAILURE)
+                    .bind(&key.connection)
+                    .bind(&key.identifier)
+                    .bind(&key.ip)
+                    .bind(now)
+                    .bind(i64::from(max_attempts))
+                    .bind(now - portcullis_core::attack::brute_force::BLOCK_LIFETIME_MILLIS)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(portcullis_core::attack::brute_force::FailureCount {
+                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                    blocked_at,
+                })
+            }
+
+            async fn login_block(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+                not_before: i64,
+            ) -> Result<Option<i64>, portcullis_core::store::StoreError> {
+                let blocked: Option<Option<i64>> = sqlx::query_scalar(crate::rows::LOGIN_BLOCK)
+                    .bind(&key.connection)
+                    .bind(&key.identifier)
+                    .bind(&key.ip)
+                    .bind(not_before)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(blocked.flatten())
+            }
+
+            async fn clear_login_failures(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("DELETE FROM login_failures WHERE connection = $1 AND identifier = $2 AND ip = $3")
+                    .bind(&key.connection)
+                    .bind(&key.identifier)
+                    .bind(&key.ip)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn login_blocks(
+                &self,
+                connection: Option<&str>,
+                identifiers: &[String],
+                not_before: i64,
+            ) -> Result<Vec<portcullis_core::attack::brute_force::AttemptKey>, portcullis_core::store::StoreError> {
+                if identifiers.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let (filter, binds) = crate::rows::identifiers_filter(connection, identifiers, 2);
+                let sql = format!(
+                    "SELECT connection, identifier, ip FROM login_failures{filter} \
+                     AND blocked_at IS NOT NULL AND last_failure >= $1 ORDER BY connection, identifier, ip"
+                );
+                let mut query = sqlx::query_as::<_, crate::rows::AttemptKeyRow>(sqlx::AssertSqlSafe(sql)).bind(not_before);
+                for b in binds {
+                    query = query.bind(b);
+                }
+                let rows = query.fetch_all(&self.pool).await.map_err(crate::classify)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| portcullis_core::attack::brute_force::AttemptKey {
+                        connection: r.connection,
+                        identifier: r.identifier,
+                        ip: r.ip,
+                    })
+                    .collect())
+            }
+
+            async fn unblock_identifiers(
+                &self,
+                connection: Option<&str>,
+                identifiers: &[String],
+            ) -> Result<u64, portcullis_core::store::StoreError> {
+                if identifiers.is_empty() {
+                    return Ok(0);
+                }
+                let (filter, binds) = crate::rows::identifiers_filter(connection, identifiers, 1);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM login_failures{filter}")));
+                for b in binds {
+                    query = query.bind(b);
+                }
+                let done = query.execute(&self.pool).await.map_err(crate::classify)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn insert_ticket(
+                &self,
+                ticket: &portcullis_core::tickets::TicketRecord,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO tickets (id_hash, kind, user_id, payload, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&ticket.id_hash)
+                .bind(&ticket.kind)
+                .bind(&ticket.user_id)
+                .bind(serde_json::Value::Object(ticket.payload.clone()).to_string())
+                .bind(ticket.created_at)
+                .bind(ticket.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn consume_ticket(
+                &self,
+                id_hash: &str,
+                kind: &str,
+                now: i64,
+            ) -> Result<Option<portcullis_core::tickets::TicketRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::TicketRow> = sqlx::query_as(
+                    "UPDATE tickets SET used_at = $3 WHERE id_hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3 \
+                     RETURNING id_hash, kind, user_id, payload, created_at, expires_at",
+                )
+                .bind(id_hash)
+                .bind(kind)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                row.map(crate::rows::TicketRow::into_record).transpose()
+            }
+
             async fn append_log(
                 &self,
                 event: &portcullis_core::logs::LogEvent,

@@ -145,6 +145,70 @@ pub(crate) fn user_filter(query: &UserQuery) -> (String, Vec<String>) {
     }
 }
 
+/// Counts a failure: `$1..$3` the key, `$4` now, `$5` max attempts, `$6` the time before which
+/// an old count has lapsed (it restarts at 1). A block, once set, stays until removed.
+pub(crate) const RECORD_LOGIN_FAILURE: &str = "INSERT INTO login_failures \
+    (connection, identifier, ip, failures, last_failure, blocked_at) \
+    VALUES ($1, $2, $3, 1, $4, CASE WHEN 1 >= $5 THEN $4 ELSE NULL END) \
+    ON CONFLICT (connection, identifier, ip) DO UPDATE SET \
+    failures = CASE WHEN login_failures.last_failure < $6 THEN 1 ELSE login_failures.failures + 1 END, \
+    blocked_at = CASE WHEN login_failures.last_failure < $6 \
+        THEN (CASE WHEN 1 >= $5 THEN $4 ELSE NULL END) \
+        ELSE COALESCE(login_failures.blocked_at, CASE WHEN login_failures.failures + 1 >= $5 THEN $4 ELSE NULL END) END, \
+    last_failure = $4 \
+    RETURNING failures, blocked_at";
+
+pub(crate) const LOGIN_BLOCK: &str = "SELECT blocked_at FROM login_failures \
+    WHERE connection = $1 AND identifier = $2 AND ip = $3 AND blocked_at IS NOT NULL AND last_failure >= $4";
+
+/// ` WHERE identifier IN (…) [AND connection = …]` with its binds (identifiers first).
+pub(crate) fn identifiers_filter(
+    connection: Option<&str>,
+    identifiers: &[String],
+    first: usize,
+) -> (String, Vec<String>) {
+    let mut binds: Vec<String> = identifiers.to_vec();
+    let placeholders: Vec<String> = (0..identifiers.len())
+        .map(|i| format!("${}", first + i))
+        .collect();
+    let mut sql = format!(" WHERE identifier IN ({})", placeholders.join(", "));
+    if let Some(c) = connection {
+        binds.push(c.to_owned());
+        sql.push_str(&format!(" AND connection = ${}", first + identifiers.len()));
+    }
+    (sql, binds)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TicketRow {
+    pub id_hash: String,
+    pub kind: String,
+    pub user_id: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl TicketRow {
+    pub(crate) fn into_record(self) -> Result<portcullis_core::tickets::TicketRecord, StoreError> {
+        Ok(portcullis_core::tickets::TicketRecord {
+            payload: parse_object(&self.payload)?,
+            id_hash: self.id_hash,
+            kind: self.kind,
+            user_id: self.user_id,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AttemptKeyRow {
+    pub connection: String,
+    pub identifier: String,
+    pub ip: String,
+}
+
 pub(crate) const INSERT_LOG: &str = "INSERT INTO logs (log_id, date, log_type, description, client_id, \
     client_name, ip, user_agent, user_id, user_name, connection, details) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";

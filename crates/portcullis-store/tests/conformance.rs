@@ -321,6 +321,155 @@ async fn logs_are_listed_filtered_and_paged(s: Arc<dyn Store>) {
     assert_eq!(s.log_by_id("nope").await.expect("get"), None);
 }
 
+async fn login_failures_block_exactly_at_the_limit(s: Arc<dyn Store>) {
+    use portcullis_core::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
+    let key = AttemptKey {
+        connection: "db".into(),
+        identifier: "jane@example.com".into(),
+        ip: "10.0.0.1".into(),
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..25 {
+        let s = s.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            s.record_login_failure(&key, 1_000, 10).await
+        }));
+    }
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.expect("task").expect("count"));
+    }
+    let mut seen: Vec<u32> = counts.iter().map(|c| c.failures).collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=25).collect::<Vec<_>>(),
+        "every failure counted once"
+    );
+    for c in &counts {
+        assert_eq!(c.blocked_at.is_some(), c.failures >= 10, "{c:?}");
+    }
+    assert_eq!(s.login_block(&key, 0).await.expect("block"), Some(1_000));
+    // Another IP of the same identifier is not blocked; the block is listed for the identifier.
+    let other = AttemptKey {
+        ip: "10.0.0.2".into(),
+        ..key.clone()
+    };
+    assert_eq!(s.login_block(&other, 0).await.expect("block"), None);
+    let blocks = s
+        .login_blocks(None, &["jane@example.com".to_owned()], 0)
+        .await
+        .expect("blocks");
+    assert_eq!(blocks, std::slice::from_ref(&key));
+    assert_eq!(
+        s.login_blocks(Some("other"), &["jane@example.com".to_owned()], 0)
+            .await
+            .expect("blocks"),
+        []
+    );
+    // 30 days after the last failure the block has lapsed, and a new failure starts over.
+    let later = 1_000 + BLOCK_LIFETIME_MILLIS + 1;
+    assert_eq!(
+        s.login_block(&key, later - BLOCK_LIFETIME_MILLIS)
+            .await
+            .expect("block"),
+        None
+    );
+    let fresh = s
+        .record_login_failure(&key, later, 10)
+        .await
+        .expect("count");
+    assert_eq!((fresh.failures, fresh.blocked_at), (1, None));
+    // Unblocking removes every count of the identifier.
+    s.record_login_failure(&other, later, 1)
+        .await
+        .expect("count");
+    assert_eq!(
+        s.unblock_identifiers(Some("db"), &["jane@example.com".to_owned()])
+            .await
+            .expect("unblock"),
+        2
+    );
+    assert_eq!(s.login_block(&other, 0).await.expect("block"), None);
+    // A success clears the count.
+    s.record_login_failure(&key, later, 10)
+        .await
+        .expect("count");
+    s.clear_login_failures(&key).await.expect("clear");
+    assert_eq!(
+        s.record_login_failure(&key, later, 10)
+            .await
+            .expect("count")
+            .failures,
+        1
+    );
+}
+
+async fn tickets_are_single_use_and_expire(s: Arc<dyn Store>) {
+    use portcullis_core::tickets::TicketRecord;
+    let ticket = |id: &str, expires_at| TicketRecord {
+        id_hash: id.to_owned(),
+        kind: "unblock".into(),
+        user_id: "auth0|1".into(),
+        payload: json!({"identifiers": ["a@example.com"]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        created_at: 1,
+        expires_at,
+    };
+    s.insert_ticket(&ticket("t1", 100)).await.expect("insert");
+    s.insert_ticket(&ticket("t2", 100)).await.expect("insert");
+    assert_eq!(
+        s.consume_ticket("t1", "reset", 50).await.expect("consume"),
+        None,
+        "wrong kind"
+    );
+    assert_eq!(
+        s.consume_ticket("t1", "unblock", 50)
+            .await
+            .expect("consume"),
+        Some(ticket("t1", 100))
+    );
+    assert_eq!(
+        s.consume_ticket("t1", "unblock", 50)
+            .await
+            .expect("consume"),
+        None,
+        "used"
+    );
+    assert_eq!(
+        s.consume_ticket("t2", "unblock", 100)
+            .await
+            .expect("consume"),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        s.consume_ticket("nope", "unblock", 50)
+            .await
+            .expect("consume"),
+        None
+    );
+    // Concurrent redemptions: exactly one wins.
+    s.insert_ticket(&ticket("t3", 100)).await.expect("insert");
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.consume_ticket("t3", "unblock", 50).await
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        if t.await.expect("task").expect("consume").is_some() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}
+
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
     s.insert_user(&u).await.expect("insert");
@@ -426,6 +575,8 @@ conformance!(
     replace_checks_the_version,
     password_history_is_kept_pruned_and_deleted_with_the_user,
     logins_are_counted_atomically,
+    login_failures_block_exactly_at_the_limit,
+    tickets_are_single_use_and_expire,
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,

@@ -2,3 +2,4 @@
 //! throttling follow).
 
 pub mod breach;
+pub mod brute_force;

@@ -4,6 +4,7 @@
 //! breached, is only revealed to someone who knows the password.
 
 use crate::attack::breach::BreachStage;
+use crate::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
 use crate::config::Client;
 use crate::flows::breach::{Screening, screen_password};
 use crate::identity::Email;
@@ -51,6 +52,28 @@ pub async fn password_login(
             return Err(e);
         }
     };
+    // Brute-force protection: a blocked identifier (from this IP, in the default mode) is
+    // refused before any hash is spent on it.
+    let policy = &tenant.config.brute_force;
+    let attempt_key = policy
+        .key(&connection.name, identifier, login.requester.ip.as_deref())
+        .filter(|_| connection.brute_force_protection);
+    if let Some(key) = attempt_key.as_ref().filter(|_| policy.block)
+        && tenant
+            .store
+            .login_block(key, now - BLOCK_LIFETIME_MILLIS)
+            .await?
+            .is_some()
+    {
+        let e = failed(
+            LogType::FailedLogin,
+            "Too many failed login attempts".into(),
+        )
+        .connection(&connection.name);
+        tenant.record(e).await;
+        return Err(Error::TooManyAttempts);
+    }
+
     let user = if connection.requires_username && !identifier.contains('@') {
         tenant
             .store
@@ -77,6 +100,9 @@ pub async fn password_login(
     let wrong = Error::WrongCredentials {
         by_username: connection.requires_username,
     };
+    if !verified && let Some(key) = &attempt_key {
+        count_failure(tenant, key, user.as_ref(), &login.requester, client).await?;
+    }
     let user = match user {
         Some(user) if verified => user,
         Some(user) => {
@@ -128,6 +154,9 @@ pub async fn password_login(
             .await;
         return Err(e);
     }
+    if let Some(key) = &attempt_key {
+        tenant.store.clear_login_failures(key).await?;
+    }
     tenant
         .store
         .record_login(&user.id, now, login.requester.ip.as_deref())
@@ -171,4 +200,40 @@ fn resolve_connection<'t>(
         });
     }
     Ok(connection)
+}
+
+/// Counts a failed login; the failure that reaches `max_attempts` blocks the key, is logged as
+/// `limit_wc`, and mails the user an unblock link when the `user_notification` shield is on.
+async fn count_failure(
+    tenant: &Tenant,
+    key: &AttemptKey,
+    user: Option<&UserRecord>,
+    requester: &Requester,
+    client: &Client,
+) -> Result<(), Error> {
+    let policy = &tenant.config.brute_force;
+    let now = tenant.clock.now_millis();
+    let count = tenant
+        .store
+        .record_login_failure(key, now, policy.max_attempts)
+        .await?;
+    if count.failures != policy.max_attempts {
+        return Ok(());
+    }
+    let mut event = LogEvent::new(LogType::BlockedAccount, now)
+        .client(client)
+        .requester(requester)
+        .connection(&key.connection)
+        .user_name(&key.identifier)
+        .detail("max_attempts", policy.max_attempts);
+    if let Some(user) = user {
+        event = event.user(user);
+    }
+    tenant.record(event).await;
+    if policy.notify_user
+        && let Some(user) = user
+    {
+        crate::flows::unblock::notify_blocked_user(tenant, user).await?;
+    }
+    Ok(())
 }

@@ -6,4 +6,5 @@ pub mod client_auth;
 pub mod login;
 pub mod signup;
 pub mod tokens;
+pub mod unblock;
 pub mod users;

@@ -3,6 +3,7 @@
 
 mod logs;
 mod query;
+mod user_blocks;
 mod users;
 
 use axum::Router;
@@ -24,6 +25,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v2/users-by-email", get(users::by_email))
         .route("/api/v2/users/{id}/logs", get(logs::for_user))
+        .route(
+            "/api/v2/user-blocks",
+            get(user_blocks::get_by_identifier).delete(user_blocks::delete_by_identifier),
+        )
+        .route(
+            "/api/v2/user-blocks/{id}",
+            get(user_blocks::get_by_user).delete(user_blocks::delete_by_user),
+        )
         .route("/api/v2/logs", get(logs::list))
         .route("/api/v2/logs/{id}", get(logs::get))
 }

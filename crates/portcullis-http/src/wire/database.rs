@@ -106,6 +106,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::NoDefaultConnection
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
+        | Error::TooManyAttempts
         | Error::MissingAudience
         | Error::UnknownAudience(_)
         | Error::AudienceNotGranted(_)

@@ -162,6 +162,7 @@ fn describe(error: &Error) -> Body {
         | Error::NoDefaultConnection
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
+        | Error::TooManyAttempts
         | Error::MissingAudience
         | Error::UnknownAudience(_)
         | Error::AudienceNotGranted(_)

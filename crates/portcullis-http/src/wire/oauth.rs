@@ -38,6 +38,12 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             oauth(S::FORBIDDEN, "invalid_grant", "Wrong username or password.")
         }
         Error::UserBlocked => oauth(S::UNAUTHORIZED, "unauthorized", "user is blocked"),
+        // Brute-force protection's block (seed-errors.md; quoted verbatim by Auth0's docs).
+        Error::TooManyAttempts => oauth(
+            S::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
+        ),
         // The login `block` shield: 401 and the text Auth0 documents for /co/authenticate (the
         // token endpoint's own answer is undocumented; clients match only the code).
         Error::PasswordLeaked => oauth(

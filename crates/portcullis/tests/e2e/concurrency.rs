@@ -1,13 +1,10 @@
 //! Exactness under concurrency: many sign-ups of one e-mail make exactly one user, on SQLite
 //! and on PostgreSQL shared by two server processes.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, DB, PG_URL, STRONG, TestApp, tenant_toml, unique};
+use crate::helpers::{Backend, DB, Nodes, STRONG, TestApp, unique};
 
 async fn race(bases: &[String], email: &str, attempts: usize) -> (usize, usize) {
     let http = reqwest::Client::new();
@@ -48,85 +45,12 @@ async fn fifty_simultaneous_sign_ups_make_one_user_on_sqlite() {
     assert_eq!(app.user_count().await, 1);
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-async fn wait_until_up(base: &str) {
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http
-            .get(format!("{base}/.well-known/jwks.json"))
-            .send()
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {base} did not start");
-}
-
 #[tokio::test]
 async fn fifty_simultaneous_sign_ups_across_two_postgres_nodes_make_one_user() {
-    let schema = unique("nodes_");
-    // Create the schema (and migrate) first, so both nodes share it.
-    let store = portcullis_store::PgStore::connect(PG_URL, Some(&schema))
-        .await
-        .expect("PostgreSQL is required");
-    let url = format!("{PG_URL}?options[search_path]={schema}");
-    let port_a = free_port();
-    let port_b = free_port();
-    let issuer = format!("http://127.0.0.1:{port_a}/");
-    let dir = std::env::temp_dir().join(unique("portcullis-nodes-"));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let mut servers = Vec::new();
-    for port in [port_a, port_b] {
-        // Both nodes present the same issuer, as nodes behind one load balancer do.
-        let extra = format!("database_url = \"{url}\"\nissuer = \"{issuer}\"");
-        let toml = tenant_toml(
-            port,
-            &dir.join(port.to_string()).display().to_string(),
-            &extra,
-        )
-        .replace(
-            &format!("http://127.0.0.1:{port}/api/v2/"),
-            &format!("{issuer}api/v2/"),
-        );
-        let path = dir.join(format!("{port}.toml"));
-        std::fs::write(&path, toml).expect("config");
-        let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .args(["serve", "--config"])
-            .arg(&path)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        servers.push(Server(child));
-    }
-    let bases = [
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-    ];
-    for base in &bases {
-        wait_until_up(base).await;
-    }
+    let nodes = Nodes::start(2, "").await;
+    let (bases, issuer, store) = (&nodes.bases, &nodes.issuer, &nodes.store);
     let email = format!("{}@example.com", unique("race-"));
-    assert_eq!(race(&bases, &email, 50).await, (1, 49));
+    assert_eq!(race(bases, &email, 50).await, (1, 49));
     let query = portcullis_core::store::UserQuery {
         email: Some(email),
         limit: 10,

@@ -124,6 +124,11 @@ name = "spa-excluded"
 enabled_clients = ["backend"]
 
 [[connections]]
+name = "unguarded"
+[connections.options]
+brute_force_protection = false
+
+[[connections]]
 name = "rules"
 [connections.options]
 passwordPolicy = "low"
@@ -360,4 +365,99 @@ pub fn claims(jwt: &str) -> Value {
         .decode(payload)
         .expect("base64");
     serde_json::from_slice(&bytes).expect("json")
+}
+
+/// A server process of the binary under test.
+pub struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Several `portcullis serve` processes on one fresh PostgreSQL schema, presenting one issuer
+/// as nodes behind a load balancer do.
+pub struct Nodes {
+    pub bases: Vec<String>,
+    pub issuer: String,
+    pub store: portcullis_store::PgStore,
+    _processes: Vec<ServerProcess>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Nodes {
+    pub async fn start(count: usize, tail: &str) -> Self {
+        let schema = unique("nodes_");
+        // Create the schema (and migrate) first, so the nodes share it.
+        let store = PgStore::connect(PG_URL, Some(&schema))
+            .await
+            .expect("PostgreSQL is required");
+        let url = format!("{PG_URL}?options[search_path]={schema}");
+        let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
+        let issuer = format!("http://127.0.0.1:{}/", ports[0]);
+        let dir = std::env::temp_dir().join(unique("portcullis-nodes-"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut processes = Vec::new();
+        for port in &ports {
+            let extra = format!("database_url = \"{url}\"\nissuer = \"{issuer}\"");
+            let toml = format!(
+                "{}\n{tail}",
+                tenant_toml(
+                    *port,
+                    &dir.join(port.to_string()).display().to_string(),
+                    &extra
+                )
+            )
+            .replace(
+                &format!("http://127.0.0.1:{port}/api/v2/"),
+                &format!("{issuer}api/v2/"),
+            );
+            let path = dir.join(format!("{port}.toml"));
+            std::fs::write(&path, toml).expect("config");
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+                .args(["serve", "--config"])
+                .arg(&path)
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn");
+            processes.push(ServerProcess(child));
+        }
+        let bases: Vec<String> = ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect();
+        let http = reqwest::Client::new();
+        for base in &bases {
+            let mut up = false;
+            for _ in 0..200 {
+                if http
+                    .get(format!("{base}/.well-known/jwks.json"))
+                    .send()
+                    .await
+                    .is_ok()
+                {
+                    up = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(up, "server at {base} did not start");
+        }
+        Self {
+            bases,
+            issuer,
+            store,
+            _processes: processes,
+        }
+    }
 }

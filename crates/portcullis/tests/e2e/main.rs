@@ -2,6 +2,7 @@
 //! All modules form one test binary so it links once.
 
 mod breach;
+mod brute_force;
 mod cli;
 mod concurrency;
 mod helpers;

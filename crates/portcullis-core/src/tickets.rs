@@ -1,0 +1,68 @@
+//! Single-use tickets mailed to users (the unblock link; later password reset and e-mail
+//! verification): a random token whose SHA-256 alone is stored, consumed atomically once.
+
+use serde_json::{Map, Value};
+
+use crate::secret::{SecretDigest, random_token};
+use crate::{Error, Tenant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketKind {
+    Unblock,
+}
+
+impl TicketKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unblock => "unblock",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRecord {
+    pub id_hash: String,
+    pub kind: String,
+    pub user_id: String,
+    pub payload: Map<String, Value>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Issues a ticket; returns the token to put in the link (never stored).
+pub async fn issue(
+    tenant: &Tenant,
+    kind: TicketKind,
+    user_id: &str,
+    payload: Map<String, Value>,
+    lifetime_secs: i64,
+) -> Result<String, Error> {
+    let token = random_token(32);
+    let now = tenant.clock.now_millis();
+    let record = TicketRecord {
+        id_hash: SecretDigest::of(&token).to_hex(),
+        kind: kind.as_str().to_owned(),
+        user_id: user_id.to_owned(),
+        payload,
+        created_at: now,
+        expires_at: now + lifetime_secs * 1000,
+    };
+    tenant.store.insert_ticket(&record).await?;
+    Ok(token)
+}
+
+/// Consumes a ticket of `kind`: `None` when unknown, used, expired or of another kind.
+pub async fn redeem(
+    tenant: &Tenant,
+    kind: TicketKind,
+    token: &str,
+) -> Result<Option<TicketRecord>, Error> {
+    if token.is_empty() || token.len() > 256 {
+        return Ok(None);
+    }
+    let hash = SecretDigest::of(token).to_hex();
+    Ok(tenant
+        .store
+        .consume_ticket(&hash, kind.as_str(), tenant.clock.now_millis())
+        .await?)
+}

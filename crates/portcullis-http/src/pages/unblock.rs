@@ -1,0 +1,77 @@
+//! The unblock link of the brute-force mail. Opening the link shows a button; only the POST
+//! consumes the single-use ticket, so mail scanners that prefetch links cannot burn it.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use portcullis_core::flows::unblock::redeem_unblock_ticket;
+
+use super::{escape, page};
+use crate::AppState;
+use crate::extract::{Accepts, read_object, requester, take_string};
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+pub async fn confirm(Query(query): Query<HashMap<String, String>>) -> Response {
+    let ticket = query.get("ticket").map(String::as_str).unwrap_or("");
+    let html = page(
+        "Unblock your account",
+        &format!(
+            "<h1>Unblock your account</h1><p>Your account was blocked after several failed login attempts.</p>\
+             <form method=\"post\" action=\"unblock\"><input type=\"hidden\" name=\"ticket\" value=\"{}\">\
+             <button type=\"submit\">Unblock my account</button></form>",
+            escape(ticket)
+        ),
+    );
+    no_store(Html(html).into_response())
+}
+
+pub async fn unblock(State(app): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let ticket = match read_object(&parts.headers, body, Accepts::JsonOrForm, true).await {
+        Ok(mut object) => take_string(&mut object, "ticket")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let (status, title, text) =
+        match redeem_unblock_ticket(&app.tenant, &ticket, &requester(&parts)).await {
+            Ok(true) => (
+                StatusCode::OK,
+                "Account unblocked",
+                "Your account has been unblocked. You can log in again.",
+            ),
+            Ok(false) => (
+                StatusCode::BAD_REQUEST,
+                "Link expired",
+                "This link is invalid, has expired, or was already used.",
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "unblock failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Try again later",
+                    "Something went wrong; please try again later.",
+                )
+            }
+        };
+    no_store(
+        (
+            status,
+            Html(page(title, &format!("<h1>{title}</h1><p>{text}</p>"))),
+        )
+            .into_response(),
+    )
+}
