@@ -17,6 +17,7 @@ use crate::attack::breach::BreachPolicy;
 use crate::attack::brute_force::{
     BruteForcePolicy, CountingMode, DEFAULT_MAX_ATTEMPTS, IpRange, MAX_MAX_ATTEMPTS,
 };
+use crate::attack::throttle::{Bucket, ThrottlePolicy};
 use crate::password::policy::{PasswordPolicy, PolicyLevel};
 use crate::password::rules::PasswordRules;
 use crate::secret::SecretDigest;
@@ -60,6 +61,9 @@ pub struct FileConfig {
     pub attack_protection: FileAttackProtection,
     #[serde(default)]
     pub email_provider: Option<FileEmailProvider>,
+    /// Proxies allowed to name the client with `X-Forwarded-For` (addresses or CIDR ranges).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Auth0's email provider object (`/api/v2/emails/provider`); `name = "outbox"` is
@@ -98,6 +102,39 @@ pub struct FileAttackProtection {
     pub breached_password_detection: Option<FileBreachedPasswordDetection>,
     #[serde(default)]
     pub brute_force_protection: Option<FileBruteForceProtection>,
+    #[serde(default)]
+    pub suspicious_ip_throttling: Option<FileSuspiciousIpThrottling>,
+}
+
+/// Auth0's `suspicious_ip_throttling` object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSuspiciousIpThrottling {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub shields: Option<Vec<String>>,
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    #[serde(default)]
+    pub stage: FileThrottleStages,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileThrottleStages {
+    #[serde(default, rename = "pre-login")]
+    pub pre_login: Option<FileBucket>,
+    #[serde(default, rename = "pre-user-registration")]
+    pub pre_user_registration: Option<FileBucket>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBucket {
+    pub max_attempts: u32,
+    /// Milliseconds per new token.
+    pub rate: i64,
 }
 
 /// Auth0's `brute_force_protection` object.
@@ -390,6 +427,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "connections",
     "attack_protection",
     "email_provider",
+    "trusted_proxies",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -492,6 +530,8 @@ pub struct Config {
     pub breach_policy: BreachPolicy,
     pub breach_source: BreachSource,
     pub brute_force: BruteForcePolicy,
+    pub throttle: ThrottlePolicy,
+    pub trusted_proxies: Vec<IpRange>,
     pub mail: MailConfig,
 }
 
@@ -817,6 +857,8 @@ impl Config {
             validate_breach(file.attack_protection.breached_password_detection)?;
         let mail = validate_mail(file.email_provider, &file.data_dir)?;
         let brute_force = validate_brute_force(file.attack_protection.brute_force_protection)?;
+        let throttle = validate_throttle(file.attack_protection.suspicious_ip_throttling)?;
+        let trusted_proxies = ip_ranges("trusted_proxies", &file.trusted_proxies)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -836,6 +878,8 @@ impl Config {
             breach_policy,
             breach_source,
             brute_force,
+            throttle,
+            trusted_proxies,
             mail,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
@@ -870,6 +914,65 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn ip_ranges(key: &str, entries: &[String]) -> Result<Vec<IpRange>, ConfigError> {
+    entries
+        .iter()
+        .map(|entry| {
+            IpRange::parse(entry).ok_or_else(|| {
+                invalid(key, format!("`{entry}` is not an IP address or CIDR range"))
+            })
+        })
+        .collect()
+}
+
+fn validate_throttle(
+    file: Option<FileSuspiciousIpThrottling>,
+) -> Result<ThrottlePolicy, ConfigError> {
+    const KEY: &str = "attack_protection.suspicious_ip_throttling";
+    let defaults = ThrottlePolicy::default();
+    let Some(t) = file else {
+        return Ok(defaults);
+    };
+    let shields = t
+        .shields
+        .unwrap_or_else(|| vec!["block".to_owned(), "admin_notification".to_owned()]);
+    if let Some(s) = shields
+        .iter()
+        .find(|s| !["block", "admin_notification"].contains(&s.as_str()))
+    {
+        return Err(invalid(
+            format!("{KEY}.shields"),
+            format!("`{s}` is not one of block, admin_notification"),
+        ));
+    }
+    let bucket =
+        |name: &str, file: Option<FileBucket>, default: Bucket| -> Result<Bucket, ConfigError> {
+            let Some(b) = file else { return Ok(default) };
+            if b.max_attempts == 0 || b.rate <= 0 {
+                return Err(invalid(
+                    format!("{KEY}.stage.{name}"),
+                    "max_attempts and rate must be positive",
+                ));
+            }
+            Ok(Bucket {
+                max_attempts: b.max_attempts,
+                rate_millis: b.rate,
+            })
+        };
+    Ok(ThrottlePolicy {
+        enabled: t.enabled.unwrap_or(defaults.enabled),
+        block: shields.iter().any(|s| s == "block"),
+        notify_admin: shields.iter().any(|s| s == "admin_notification"),
+        allowlist: ip_ranges(&format!("{KEY}.allowlist"), &t.allowlist)?,
+        pre_login: bucket("pre-login", t.stage.pre_login, defaults.pre_login)?,
+        pre_user_registration: bucket(
+            "pre-user-registration",
+            t.stage.pre_user_registration,
+            defaults.pre_user_registration,
+        )?,
+    })
 }
 
 fn validate_brute_force(

@@ -68,6 +68,8 @@ pub enum Error {
     UserBlocked,
     #[error("too many failed login attempts")]
     TooManyAttempts,
+    #[error("suspicious activity from this IP address")]
+    SuspiciousIp,
 
     // --- APIs and scopes ---
     #[error("no audience and no default audience")]
@@ -92,6 +94,8 @@ pub enum Error {
     UserNotFound,
     #[error("log event not found")]
     LogNotFound,
+    #[error("the IP address is not blocked")]
+    IpNotBlocked,
 
     // --- not the client's fault ---
     #[error(transparent)]

@@ -30,6 +30,7 @@ pub enum LogType {
     BreachedPasswordReset,
     BlockedAccount,
     UserBlockReleased,
+    BlockedIpAddress,
 }
 
 impl LogType {
@@ -53,6 +54,7 @@ impl LogType {
             Self::BreachedPasswordReset => "reset_pwd_leak",
             Self::BlockedAccount => "limit_wc",
             Self::UserBlockReleased => "ublkdu",
+            Self::BlockedIpAddress => "limit_mu",
         }
     }
 

@@ -129,6 +129,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
     ) -> Result<Option<TicketRecord>, StoreError>;
 
+    /// Takes one token from the bucket of `(stage, ip)` if one is left: `max(tat, now) + rate`
+    /// within `limit` of `now`. Returns whether the event was admitted.
+    async fn take_throttle_token(
+        &self,
+        stage: &str,
+        ip: &str,
+        now: i64,
+        rate: i64,
+        limit: i64,
+    ) -> Result<bool, StoreError>;
+    /// The bucket's state (`tat`) of `(stage, ip)`, if any.
+    async fn throttle_state(&self, stage: &str, ip: &str) -> Result<Option<i64>, StoreError>;
+    /// Forgets every bucket of `ip`; whether there was one.
+    async fn clear_throttle(&self, ip: &str) -> Result<bool, StoreError>;
+
     /// Appends a tenant log event.
     async fn append_log(&self, event: &LogEvent) -> Result<(), StoreError>;
     /// Log events and the total number matching.

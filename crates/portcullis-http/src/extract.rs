@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Request, header};
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use portcullis_core::attack::brute_force::IpRange;
 use portcullis_core::logs::Requester;
 
 use crate::wire::RequestError;
@@ -178,16 +179,46 @@ pub fn client_ip<B>(request: &Request<B>) -> Option<String> {
     peer_ip(request.extensions())
 }
 
+fn client_address(
+    parts: &axum::http::request::Parts,
+    trusted_proxies: &[IpRange],
+) -> Option<String> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())?;
+    let trusted = |ip: std::net::IpAddr| trusted_proxies.iter().any(|r| r.contains(ip));
+    if !trusted(peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let client = forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted(*ip))
+        .unwrap_or(peer);
+    Some(client.to_string())
+}
+
 fn peer_ip(extensions: &axum::http::Extensions) -> Option<String> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
-/// The caller as the tenant log records it: address and user agent.
-pub fn requester(parts: &axum::http::request::Parts) -> Requester {
+/// The caller as the tenant log and attack protection see it: address and user agent. The
+/// address is the peer's, unless the peer is a trusted proxy: then the right-most address of
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn requester(parts: &axum::http::request::Parts, trusted_proxies: &[IpRange]) -> Requester {
     Requester {
-        ip: peer_ip(&parts.extensions),
+        ip: client_address(parts, trusted_proxies),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)

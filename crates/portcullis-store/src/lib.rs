@@ -345,6 +345,52 @@ macro_rules! impl_store {
                 Ok(done.rows_affected())
             }
 
+            async fn take_throttle_token(
+                &self,
+                stage: &str,
+                ip: &str,
+                now: i64,
+                rate: i64,
+                limit: i64,
+            ) -> Result<bool, portcullis_core::store::StoreError> {
+                // Make sure the row exists (idempotent), then admit conditionally in one UPDATE.
+                sqlx::query("INSERT INTO ip_throttle (stage, ip, tat) VALUES ($1, $2, $3) ON CONFLICT (stage, ip) DO NOTHING")
+                    .bind(stage)
+                    .bind(ip)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                let done = sqlx::query(crate::rows::TAKE_THROTTLE_TOKEN)
+                    .bind(stage)
+                    .bind(ip)
+                    .bind(now)
+                    .bind(rate)
+                    .bind(limit)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn throttle_state(&self, stage: &str, ip: &str) -> Result<Option<i64>, portcullis_core::store::StoreError> {
+                sqlx::query_scalar::<_, i64>("SELECT tat FROM ip_throttle WHERE stage = $1 AND ip = $2")
+                    .bind(stage)
+                    .bind(ip)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::classify)
+            }
+
+            async fn clear_throttle(&self, ip: &str) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query("DELETE FROM ip_throttle WHERE ip = $1")
+                    .bind(ip)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() > 0)
+            }
+
             async fn insert_ticket(
                 &self,
                 ticket: &portcullis_core::tickets::TicketRecord,

@@ -158,6 +158,12 @@ pub(crate) const RECORD_LOGIN_FAILURE: &str = "INSERT INTO login_failures \
     last_failure = $4 \
     RETURNING failures, blocked_at";
 
+/// Admits one event of bucket `($1, $2)` at `$3` with rate `$4` and limit `$5`, or changes
+/// nothing (the bucket is full).
+pub(crate) const TAKE_THROTTLE_TOKEN: &str = "UPDATE ip_throttle \
+    SET tat = (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 \
+    WHERE stage = $1 AND ip = $2 AND (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 - $3 <= $5";
+
 pub(crate) const LOGIN_BLOCK: &str = "SELECT blocked_at FROM login_failures \
     WHERE connection = $1 AND identifier = $2 AND ip = $3 AND blocked_at IS NOT NULL AND last_failure >= $4";
 

@@ -470,6 +470,61 @@ async fn tickets_are_single_use_and_expire(s: Arc<dyn Store>) {
     assert_eq!(won, 1);
 }
 
+async fn throttle_buckets_admit_exactly_max_attempts(s: Arc<dyn Store>) {
+    // 5 tokens, one more per second; 20 concurrent events at one instant: exactly 5 admitted.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.take_throttle_token("pre-login", "10.0.0.1", 1_000, 1_000, 5_000)
+                .await
+        }));
+    }
+    let mut admitted = 0;
+    for t in tasks {
+        if t.await.expect("task").expect("take") {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, 5);
+    assert_eq!(
+        s.throttle_state("pre-login", "10.0.0.1")
+            .await
+            .expect("state"),
+        Some(6_000)
+    );
+    assert!(
+        !s.take_throttle_token("pre-login", "10.0.0.1", 1_999, 1_000, 5_000)
+            .await
+            .expect("take")
+    );
+    assert!(
+        s.take_throttle_token("pre-login", "10.0.0.1", 2_000, 1_000, 5_000)
+            .await
+            .expect("take"),
+        "refilled"
+    );
+    // Stages and IPs are separate buckets; clearing an IP empties all of its buckets.
+    assert!(
+        s.take_throttle_token("pre-user-registration", "10.0.0.1", 1_000, 1_000, 5_000)
+            .await
+            .expect("take")
+    );
+    assert!(
+        s.take_throttle_token("pre-login", "10.0.0.2", 1_000, 1_000, 5_000)
+            .await
+            .expect("take")
+    );
+    assert!(s.clear_throttle("10.0.0.1").await.expect("clear"));
+    assert_eq!(
+        s.throttle_state("pre-login", "10.0.0.1")
+            .await
+            .expect("state"),
+        None
+    );
+    assert!(!s.clear_throttle("10.0.0.1").await.expect("clear"));
+}
+
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
     s.insert_user(&u).await.expect("insert");
@@ -577,6 +632,7 @@ conformance!(
     logins_are_counted_atomically,
     login_failures_block_exactly_at_the_limit,
     tickets_are_single_use_and_expire,
+    throttle_buckets_admit_exactly_max_attempts,
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,

@@ -7,9 +7,11 @@ Library surface exercised (auth0-python 6.x, pinned in requirements.txt):
   auth0.authentication.token_verifier.TokenVerifier + AsymmetricSignatureVerifier
   auth0.authentication.exceptions.Auth0Error
   auth0.management.ManagementClient (.users.create/get/list/update/delete/
-      list_users_by_email), auth0.management.errors.*
+      list_users_by_email, .user_blocks.list/delete/list_by_identifier/
+      delete_by_identifier, .logs.list/get), auth0.management.errors.*
 Password rules (dictionary, personal info, history) and breached-password detection:
 Database.signup, GetToken.login and users.update.
+Brute-force protection (max_attempts 3): GetToken.login -> RateLimitError, user_blocks.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import pytest
 import requests
 from auth0.authentication import Database, GetToken, Users
-from auth0.authentication.exceptions import Auth0Error
+from auth0.authentication.exceptions import Auth0Error, RateLimitError
 from auth0.authentication.token_verifier import (
     AsymmetricSignatureVerifier,
     TokenVerifier,
@@ -104,6 +106,10 @@ def _user_id_by_email(mgmt: ManagementClient, email: str) -> str:
     users = mgmt.users.list_users_by_email(email=email)
     assert len(users) == 1, users
     return users[0].user_id
+
+
+def _login(spa_token: GetToken, email: str, password: str = STRONG_PASSWORD) -> dict:
+    return spa_token.login(username=email, password=password, realm=DB_CONNECTION, scope="openid")
 
 
 # --------------------------------------------------------------------------- discovery
@@ -535,3 +541,179 @@ def test_authentication_over_plain_http(http_domain):
     )
     profile = Users(http_domain, protocol="http").userinfo(tokens["access_token"])
     assert profile["email"] == email
+
+
+# --------------------------------------------------------------------------- brute-force protection
+#
+# max_attempts = 3, shields block + user_notification. Counters are per identifier and IP
+# (every test connects from 127.0.0.1), so each test uses a fresh e-mail.
+#
+# auth0-python raises RateLimitError (an Auth0Error) for any 429: status_code 429,
+# error_code = body["error"], message = body["error_description"], reset_at = the
+# X-RateLimit-Reset header or -1 when absent; the body itself is not kept (content None).
+
+TOO_MANY_ATTEMPTS_DESCRIPTION = (
+    "Your account has been blocked after multiple consecutive login attempts. "
+    "We've sent you an email with instructions on how to unblock it."
+)
+WRONG_PASSWORD = STRONG_PASSWORD + "x"
+
+
+def _fail_logins(spa_token: GetToken, email: str, times: int = 3) -> None:
+    for _ in range(times):
+        with pytest.raises(Auth0Error) as exc:
+            _login(spa_token, email, WRONG_PASSWORD)
+        assert not isinstance(exc.value, RateLimitError)
+        assert exc.value.status_code == 403
+        assert exc.value.error_code == "invalid_grant"
+
+
+def _assert_too_many_attempts(spa_token: GetToken, email: str, password: str = STRONG_PASSWORD) -> None:
+    with pytest.raises(RateLimitError) as exc:
+        _login(spa_token, email, password)
+    err = exc.value
+    assert err.status_code == 429
+    assert err.error_code == "too_many_attempts"
+    assert err.message == TOO_MANY_ATTEMPTS_DESCRIPTION
+    assert err.reset_at == -1  # no X-RateLimit-Reset header on a brute-force block
+    assert err.content is None
+
+
+def _blocked_for(email: str) -> dict:
+    return {
+        "blocked_for": [
+            {"identifier": email.lower(), "connection": DB_CONNECTION, "ip": "127.0.0.1"},
+        ]
+    }
+
+
+def test_brute_force_third_failure_blocks_even_the_right_password(db, spa_token, email):
+    _signup(db, email)
+    _fail_logins(spa_token, email)
+    _assert_too_many_attempts(spa_token, email)
+    _assert_too_many_attempts(spa_token, email, WRONG_PASSWORD)
+
+
+def test_brute_force_success_resets_the_count(db, spa_token, email):
+    _signup(db, email)
+    _fail_logins(spa_token, email, times=2)
+    assert _login(spa_token, email)["access_token"]
+    _fail_logins(spa_token, email, times=2)
+    assert _login(spa_token, email)["access_token"], "count restarted after the success"
+
+
+def test_user_blocks_by_user_id(db, spa_token, mgmt, email):
+    _signup(db, email)
+    user_id = _user_id_by_email(mgmt, email)
+    mgmt.portcullis_created.append(user_id)
+    assert mgmt.user_blocks.list(user_id).dict() == {"blocked_for": []}
+
+    _fail_logins(spa_token, email)
+    _assert_too_many_attempts(spa_token, email)
+    blocks = mgmt.user_blocks.list(user_id)
+    assert blocks.dict() == _blocked_for(email)
+    assert blocks.blocked_for[0].identifier == email
+    assert blocks.blocked_for[0].ip == "127.0.0.1"
+
+    # The block is logged as limit_wc for the user.
+    limit_wc = mgmt.logs.list(search=f'type:"limit_wc" AND user_id:"{user_id}"')
+    assert [(e.type, e.user_id) for e in limit_wc.items] == [("limit_wc", user_id)]
+
+    deleted = mgmt.user_blocks.with_raw_response.delete(user_id)
+    assert deleted.status_code == 204
+    assert deleted.data is None
+    assert mgmt.user_blocks.list(user_id).dict() == {"blocked_for": []}
+    assert _login(spa_token, email)["access_token"]
+
+
+def test_user_blocks_by_identifier(db, spa_token, mgmt):
+    # Mixed case: the block is kept (and reported) under the lower-cased e-mail.
+    email = unique_email("Py-BF")
+    _signup(db, email)
+    mgmt.portcullis_created.append(_user_id_by_email(mgmt, email.lower()))
+    assert mgmt.user_blocks.list_by_identifier(identifier=email).dict() == {"blocked_for": []}
+
+    _fail_logins(spa_token, email)
+    _assert_too_many_attempts(spa_token, email)
+    assert mgmt.user_blocks.list_by_identifier(identifier=email).dict() == _blocked_for(email)
+    assert mgmt.user_blocks.list_by_identifier(identifier=email.lower()).dict() == _blocked_for(email)
+
+    deleted = mgmt.user_blocks.with_raw_response.delete_by_identifier(identifier=email)
+    assert deleted.status_code == 204
+    assert mgmt.user_blocks.list_by_identifier(identifier=email).dict() == {"blocked_for": []}
+    assert _login(spa_token, email)["access_token"]
+
+
+def test_user_blocks_unknown_user_is_not_found(mgmt):
+    with pytest.raises(NotFoundError) as exc:
+        mgmt.user_blocks.list("auth0|does-not-exist")
+    assert exc.value.status_code == 404
+
+
+# --------------------------------------------------------------------------- tenant logs
+#
+# logs.list sends page, per_page (50), include_totals (true) and the search criteria as
+# "search" (the server takes it like "q"); extra parameters go through request_options.
+
+LOG_FIELDS = {
+    "log_id", "date", "type", "description", "client_id", "client_name", "ip",
+    "user_id", "user_name", "connection", "details",
+}
+
+
+def test_logs_signup_and_failed_login(db, spa_token, mgmt, domain, email):
+    signed_up = _signup(db, email)
+    user_id = f"auth0|{signed_up['_id']}"
+    mgmt.portcullis_created.append(user_id)
+    with pytest.raises(Auth0Error):
+        _login(spa_token, email, WRONG_PASSWORD)
+
+    # Newest first by default.
+    page = mgmt.logs.list(search=f'user_id:"{user_id}"')
+    assert [e.type for e in page.items] == ["fp", "ss"]
+    assert page.response.start == 0
+    assert page.response.limit == 50
+    assert page.response.length == 2
+    assert page.response.total == 2
+    ascending = mgmt.logs.list(search=f'user_id:"{user_id}"', sort="date:1")
+    assert [e.type for e in ascending.items] == ["ss", "fp"]
+    assert [e.log_id for e in ascending.items] == [e.log_id for e in reversed(page.items)]
+
+    fp_page = mgmt.logs.list(search=f'type:"fp" AND user_id:"{user_id}"', per_page=10)
+    assert len(fp_page.items) == 1
+    fp = fp_page.items[0]
+    assert LOG_FIELDS <= fp.dict().keys(), fp.dict()
+    assert fp.type == "fp"
+    assert fp.description == "Wrong email or password."
+    assert fp.user_id == user_id
+    assert fp.user_name == email
+    assert fp.client_id == SPA_CLIENT_ID
+    assert fp.client_name == "My SPA"
+    assert fp.connection == DB_CONNECTION
+    assert fp.ip == "127.0.0.1"
+    assert fp.hostname == domain
+    assert isinstance(fp.date, str) and fp.date.endswith("Z")
+    assert fp.date >= page.items[1].date
+    assert fp.details is not None
+
+    ss = page.items[1]
+    assert ss.type == "ss"
+    assert (ss.user_id, ss.user_name, ss.client_id, ss.connection, ss.ip) == (
+        user_id, email, SPA_CLIENT_ID, DB_CONNECTION, "127.0.0.1",
+    )
+
+    # "q" itself, through request_options.
+    by_q = mgmt.logs.list(
+        request_options={"additional_query_parameters": {"q": f'type:"ss" AND user_id:"{user_id}"'}},
+    )
+    assert [e.log_id for e in by_q.items] == [ss.log_id]
+
+    fetched = mgmt.logs.get(fp.log_id)
+    assert fetched.dict() == fp.dict()
+
+
+def test_logs_get_unknown_is_not_found(mgmt):
+    with pytest.raises(NotFoundError) as exc:
+        mgmt.logs.get("90000000000000000000000000000000")
+    assert exc.value.status_code == 404
+    assert exc.value.body["errorCode"] == "inexistent_log"

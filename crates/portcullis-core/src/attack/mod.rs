@@ -3,3 +3,4 @@
 
 pub mod breach;
 pub mod brute_force;
+pub mod throttle;

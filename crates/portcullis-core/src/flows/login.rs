@@ -5,8 +5,10 @@
 
 use crate::attack::breach::BreachStage;
 use crate::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
+use crate::attack::throttle::ThrottleStage;
 use crate::config::Client;
 use crate::flows::breach::{Screening, screen_password};
+use crate::flows::throttle;
 use crate::identity::Email;
 use crate::logs::{LogEvent, LogType, Requester};
 use crate::mail::breached_password_notice;
@@ -52,6 +54,15 @@ pub async fn password_login(
             return Err(e);
         }
     };
+    // Suspicious IP throttling: an address with too many failed logins across accounts.
+    if let Err(e) =
+        throttle::refuse_if_full(tenant, ThrottleStage::PreLogin, &login.requester).await
+    {
+        tenant
+            .record(failed(LogType::FailedLogin, e.to_string()).connection(&connection.name))
+            .await;
+        return Err(e);
+    }
     // Brute-force protection: a blocked identifier (from this IP, in the default mode) is
     // refused before any hash is spent on it.
     let policy = &tenant.config.brute_force;
@@ -100,8 +111,16 @@ pub async fn password_login(
     let wrong = Error::WrongCredentials {
         by_username: connection.requires_username,
     };
-    if !verified && let Some(key) = &attempt_key {
-        count_failure(tenant, key, user.as_ref(), &login.requester, client).await?;
+    if !verified {
+        if let Some(key) = &attempt_key {
+            count_failure(tenant, key, user.as_ref(), &login.requester, client).await?;
+        }
+        // The failure takes a token; it was admitted by the check above, so the answer stays
+        // the failed login's (a full bucket refuses the next attempt).
+        match throttle::admit(tenant, ThrottleStage::PreLogin, &login.requester).await {
+            Ok(()) | Err(Error::SuspiciousIp) => {}
+            Err(e) => return Err(e),
+        }
     }
     let user = match user {
         Some(user) if verified => user,

@@ -5,6 +5,7 @@ pub mod breach;
 pub mod client_auth;
 pub mod login;
 pub mod signup;
+pub mod throttle;
 pub mod tokens;
 pub mod unblock;
 pub mod users;

@@ -4,8 +4,10 @@
 use serde_json::{Map, Value};
 
 use crate::attack::breach::BreachStage;
+use crate::attack::throttle::ThrottleStage;
 use crate::config::Connection;
 use crate::flows::breach::screen_password;
+use crate::flows::throttle;
 use crate::identity::{Email, Username, new_user_id};
 use crate::logs::{LogEvent, LogType, Requester};
 use crate::password::rules::{PasswordRejection, PersonalInfo};
@@ -46,7 +48,11 @@ pub async fn sign_up(
     let client_id = request.client_id.clone();
     let connection = request.connection.clone();
     let email = request.user.email.clone();
-    let result = sign_up_checked(tenant, request).await;
+    let result = match throttle::admit(tenant, ThrottleStage::PreUserRegistration, requester).await
+    {
+        Ok(()) => sign_up_checked(tenant, request).await,
+        Err(e) => Err(e),
+    };
     let now = tenant.clock.now_millis();
     let event = |kind| {
         let event = LogEvent::new(kind, now)

@@ -59,7 +59,12 @@ pub async fn sign_up(
             ..NewUser::default()
         },
     };
-    let user = run_sign_up(&app.tenant, request, &requester(&parts)).await?;
+    let user = run_sign_up(
+        &app.tenant,
+        request,
+        &requester(&parts, &app.tenant.config.trusted_proxies),
+    )
+    .await?;
     Ok(Json(signup_user(&user, &echo)))
 }
 

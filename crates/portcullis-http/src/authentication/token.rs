@@ -35,7 +35,7 @@ pub async fn token(
     request: Request,
 ) -> Result<Response, OAuthFailure> {
     let (parts, body) = request.into_parts();
-    let requester = requester(&parts);
+    let requester = requester(&parts, &app.tenant.config.trusted_proxies);
     let mut o = read_object(&parts.headers, body, Accepts::JsonOrForm, true).await?;
     o.retain(|_, v| v.as_str() != Some(""));
     let grant_type = require_string(&mut o, "grant_type")?;

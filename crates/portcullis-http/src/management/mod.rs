@@ -1,6 +1,7 @@
 //! The Management API (`/api/v2`): bearer tokens from `client_credentials` for this tenant's
 //! Management API audience, checked for scope on every call.
 
+mod anomaly;
 mod logs;
 mod query;
 mod user_blocks;
@@ -33,15 +34,23 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/user-blocks/{id}",
             get(user_blocks::get_by_user).delete(user_blocks::delete_by_user),
         )
+        .route(
+            "/api/v2/anomaly/blocks/ips/{ip}",
+            get(anomaly::check).delete(anomaly::remove),
+        )
         .route("/api/v2/logs", get(logs::list))
         .route("/api/v2/logs/{id}", get(logs::get))
 }
 
 /// The application and caller behind a Management API request, for the tenant log.
-pub(crate) fn actor(claims: &AccessClaims, parts: &axum::http::request::Parts) -> Actor {
+pub(crate) fn actor(
+    app: &AppState,
+    claims: &AccessClaims,
+    parts: &axum::http::request::Parts,
+) -> Actor {
     Actor {
         client_id: Some(claims.azp.clone()),
-        requester: crate::extract::requester(parts),
+        requester: crate::extract::requester(parts, &app.tenant.config.trusted_proxies),
     }
 }
 

@@ -60,7 +60,7 @@ pub async fn delete_by_user(
 ) -> Outcome<StatusCode> {
     let (parts, _) = request.into_parts();
     let claims = authorize(&app, &parts.headers, UPDATE)?;
-    unblock::unblock_user_id(&app.tenant, &id, &actor(&claims, &parts)).await?;
+    unblock::unblock_user_id(&app.tenant, &id, &actor(&app, &claims, &parts)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -82,6 +82,11 @@ pub async fn delete_by_identifier(
 ) -> Outcome<StatusCode> {
     let (parts, _) = request.into_parts();
     let claims = authorize(&app, &parts.headers, UPDATE)?;
-    unblock::unblock_identifier(&app.tenant, identifier(&query)?, &actor(&claims, &parts)).await?;
+    unblock::unblock_identifier(
+        &app.tenant,
+        identifier(&query)?,
+        &actor(&app, &claims, &parts),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -57,7 +57,7 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Outcome<Re
     // Accepted for compatibility; verification mail is sent once mail is configured.
     take_bool(&mut o, "verify_email")?;
     reject_unknown(o)?;
-    let user = users::create(&app.tenant, &connection, new, &actor(&claims, &parts)).await?;
+    let user = users::create(&app.tenant, &connection, new, &actor(&app, &claims, &parts)).await?;
     Ok((StatusCode::CREATED, Json(management_user(&user))).into_response())
 }
 
@@ -184,7 +184,7 @@ pub async fn update(
     {
         return Err(portcullis_core::Error::InvalidEmail(email.clone()).into());
     }
-    let user = users::update(&app.tenant, &id, patch, &actor(&claims, &parts)).await?;
+    let user = users::update(&app.tenant, &id, patch, &actor(&app, &claims, &parts)).await?;
     Ok(Json(management_user(&user)))
 }
 
@@ -195,7 +195,7 @@ pub async fn delete(
 ) -> Outcome<StatusCode> {
     let (parts, _) = request.into_parts();
     let claims = authorize(&app, &parts.headers, DELETE)?;
-    users::delete(&app.tenant, &id, &actor(&claims, &parts)).await?;
+    users::delete(&app.tenant, &id, &actor(&app, &claims, &parts)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

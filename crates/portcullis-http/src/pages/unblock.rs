@@ -46,27 +46,32 @@ pub async fn unblock(State(app): State<AppState>, request: Request) -> Response 
             .unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let (status, title, text) =
-        match redeem_unblock_ticket(&app.tenant, &ticket, &requester(&parts)).await {
-            Ok(true) => (
-                StatusCode::OK,
-                "Account unblocked",
-                "Your account has been unblocked. You can log in again.",
-            ),
-            Ok(false) => (
-                StatusCode::BAD_REQUEST,
-                "Link expired",
-                "This link is invalid, has expired, or was already used.",
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "unblock failed");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Try again later",
-                    "Something went wrong; please try again later.",
-                )
-            }
-        };
+    let (status, title, text) = match redeem_unblock_ticket(
+        &app.tenant,
+        &ticket,
+        &requester(&parts, &app.tenant.config.trusted_proxies),
+    )
+    .await
+    {
+        Ok(true) => (
+            StatusCode::OK,
+            "Account unblocked",
+            "Your account has been unblocked. You can log in again.",
+        ),
+        Ok(false) => (
+            StatusCode::BAD_REQUEST,
+            "Link expired",
+            "This link is invalid, has expired, or was already used.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "unblock failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again later",
+                "Something went wrong; please try again later.",
+            )
+        }
+    };
     no_store(
         (
             status,

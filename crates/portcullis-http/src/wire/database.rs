@@ -77,6 +77,11 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "Password has previously been used",
             format!("You may not reuse any of the last {size} passwords."),
         ),
+        Error::SuspiciousIp => (
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"name": "TooManyAttemptsError", "code": "too_many_attempts",
+                   "description": super::oauth::SUSPICIOUS_IP, "statusCode": 429}),
+        ),
         Error::PasswordLeaked => bad_request("password_leaked", LEAKED_AT_SIGNUP),
         Error::BreachLookupUnavailable => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -115,7 +120,8 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::InvalidToken(_)
         | Error::InsufficientScope(_)
         | Error::UserNotFound
-        | Error::LogNotFound => bad_request("invalid_signup", "Invalid sign up"),
+        | Error::LogNotFound
+        | Error::IpNotBlocked => bad_request("invalid_signup", "Invalid sign up"),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             let code = failure.status.as_u16();

@@ -65,6 +65,11 @@ fn describe(error: &Error) -> Body {
             ),
             Some("insufficient_scope"),
         ),
+        Error::IpNotBlocked => body(
+            S::NOT_FOUND,
+            "IP address is not blocked.",
+            Some("not_found"),
+        ),
         Error::LogNotFound => body(
             S::NOT_FOUND,
             "The log does not exist.",
@@ -163,6 +168,7 @@ fn describe(error: &Error) -> Body {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::SuspiciousIp
         | Error::MissingAudience
         | Error::UnknownAudience(_)
         | Error::AudienceNotGranted(_)

@@ -25,6 +25,9 @@ fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> (St
     )
 }
 
+/// Suspicious IP throttling's answer (seed-errors.md; wording inferred).
+pub(crate) const SUSPICIOUS_IP: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
+
 /// Where Auth0 documents the grant types a client may use; sent with `unauthorized_client`.
 const GRANT_TYPES_DOC: &str = "https://auth0.com/docs/clients/client-grant-types";
 
@@ -38,6 +41,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             oauth(S::FORBIDDEN, "invalid_grant", "Wrong username or password.")
         }
         Error::UserBlocked => oauth(S::UNAUTHORIZED, "unauthorized", "user is blocked"),
+        Error::SuspiciousIp => oauth(S::TOO_MANY_REQUESTS, "too_many_attempts", SUSPICIOUS_IP),
         // Brute-force protection's block (seed-errors.md; quoted verbatim by Auth0's docs).
         Error::TooManyAttempts => oauth(
             S::TOO_MANY_REQUESTS,
@@ -120,7 +124,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         Error::InsufficientScope(_) => {
             oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope")
         }
-        Error::UserNotFound | Error::LogNotFound => {
+        Error::UserNotFound | Error::LogNotFound | Error::IpNotBlocked => {
             oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password.")
         }
         // Sign-up outcomes cannot arise on the token endpoint.

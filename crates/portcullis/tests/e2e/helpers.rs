@@ -72,7 +72,7 @@ grant_types = ["client_credentials"]
 [[client_grants]]
 client_id = "backend"
 audience = "http://127.0.0.1:{port}/api/v2/"
-scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs"]
+scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs", "read:anomaly_blocks", "delete:anomaly_blocks"]
 
 [[client_grants]]
 client_id = "reader"
@@ -170,12 +170,17 @@ impl TestApp {
 
     /// With `tail` appended to the tenant's TOML (e.g. an `[attack_protection…]` table).
     pub async fn spawn_with(backend: Backend, tail: &str) -> Self {
+        Self::spawn_configured(backend, "", tail).await
+    }
+
+    /// With top-level keys `top` and tables `tail` added to the tenant's TOML.
+    pub async fn spawn_configured(backend: Backend, top: &str, tail: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let data_dir = std::env::temp_dir().join(unique("portcullis-e2e-"));
         let toml = format!(
             "{}\n{tail}",
-            tenant_toml(port, &data_dir.display().to_string(), "")
+            tenant_toml(port, &data_dir.display().to_string(), top)
         );
         let config =
             Config::validate(FileConfig::from_toml_str(&toml).expect("toml")).expect("config");

@@ -11,4 +11,5 @@ mod logs;
 mod management;
 mod password_rules;
 mod signup;
+mod throttling;
 mod token;

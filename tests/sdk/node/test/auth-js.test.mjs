@@ -310,6 +310,47 @@ describe("getTokenByPassword", () => {
     });
 });
 
+describe("getTokenByPassword brute-force protection (max_attempts 3)", () => {
+    // Counters are per identifier and IP (all tests connect from 127.0.0.1): fresh e-mails.
+    const WRONG_PASSWORD = STRONG_PASSWORD + "x";
+
+    async function failLogins(email, times = 3) {
+        for (let i = 0; i < times; i++) {
+            const err = await rejection(login(email, WRONG_PASSWORD));
+            assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+            assert.equal(err.statusCode, 403);
+            assert.equal(err.cause.error, "invalid_grant");
+        }
+    }
+
+    test("3rd consecutive failure blocks; even the right password -> 429 too_many_attempts", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        await failLogins(email);
+        for (const password of [STRONG_PASSWORD, WRONG_PASSWORD]) {
+            const err = await rejection(login(email, password));
+            assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+            assert.equal(err.code, "token_by_password_error");
+            assert.equal(err.statusCode, 429);
+            assert.equal(err.cause.error, "too_many_attempts");
+            assert.equal(
+                err.cause.error_description,
+                "Your account has been blocked after multiple consecutive login attempts. " +
+                    "We've sent you an email with instructions on how to unblock it.",
+            );
+        }
+    });
+
+    test("a success before the 3rd failure resets the count", async () => {
+        const email = uniqueEmail();
+        await signUp(email);
+        await failLogins(email, 2);
+        assert.ok((await login(email)).accessToken);
+        await failLogins(email, 2);
+        assert.ok((await login(email)).accessToken, "count restarted after the success");
+    });
+});
+
 describe("getUserInfo", () => {
     test("returns the profile for the access token (public client)", async () => {
         const email = uniqueEmail();

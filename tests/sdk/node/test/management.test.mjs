@@ -3,6 +3,7 @@
 // ManagementClient({ domain, clientId, clientSecret }) fetches its own token with a
 // form-encoded client_credentials POST to https://<domain>/oauth/token
 // (audience https://<domain>/api/v2/) and then calls https://<domain>/api/v2/...
+// Covered: users.*, userBlocks.list/delete/listByIdentifier/deleteByIdentifier, logs.list/get.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -18,6 +19,7 @@ import {
     LEAKED_PASSWORD,
     OTHER_STRONG_PASSWORD,
     RULES_CONNECTION,
+    SPA_CLIENT_ID,
     STRONG_PASSWORD,
     THIRD_STRONG_PASSWORD,
     rejection,
@@ -34,6 +36,7 @@ const auth = new AuthClient({
     clientId: BACKEND_CLIENT_ID,
     clientSecret: BACKEND_CLIENT_SECRET,
 });
+const spa = new AuthClient({ domain: DOMAIN, clientId: SPA_CLIENT_ID });
 const created = [];
 after(async () => {
     for (const id of created) {
@@ -243,5 +246,175 @@ describe("ManagementClient users.update password rules and breached passwords", 
             }),
         );
         assert.ok((await login(email, STRONG_PASSWORD)).accessToken);
+    });
+});
+
+describe("ManagementClient userBlocks (brute-force protection, max_attempts 3)", () => {
+    // Counters are per identifier and IP (all tests connect from 127.0.0.1): fresh e-mails.
+    const WRONG_PASSWORD = STRONG_PASSWORD + "x";
+    const blockedFor = (email) => ({
+        blocked_for: [
+            { identifier: email.toLowerCase(), connection: DB_CONNECTION, ip: "127.0.0.1" },
+        ],
+    });
+
+    /** Three wrong passwords (403 invalid_grant), then the right one is refused with 429. */
+    async function blockByLogins(email) {
+        for (let i = 0; i < 3; i++) {
+            const err = await rejection(login(email, WRONG_PASSWORD));
+            assert.equal(err.statusCode, 403);
+            assert.equal(err.cause?.error, "invalid_grant");
+        }
+        const err = await rejection(login(email, STRONG_PASSWORD));
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.statusCode, 429);
+        assert.equal(err.cause?.error, "too_many_attempts");
+    }
+
+    test("list(id) / delete(id): 204 and the user can log in again", async () => {
+        const email = uniqueEmail();
+        const user = await createUser(email);
+        assert.deepEqual(await mgmt.userBlocks.list(user.user_id), { blocked_for: [] });
+
+        await blockByLogins(email);
+        assert.deepEqual(await mgmt.userBlocks.list(user.user_id), blockedFor(email));
+
+        // The block is logged as limit_wc for the user.
+        const limitWc = await mgmt.logs.list({
+            search: `type:"limit_wc" AND user_id:"${user.user_id}"`,
+        });
+        assert.deepEqual(
+            limitWc.data.map((e) => [e.type, e.user_id]),
+            [["limit_wc", user.user_id]],
+        );
+
+        const { data, rawResponse } = await mgmt.userBlocks.delete(user.user_id).withRawResponse();
+        assert.equal(rawResponse.status, 204);
+        assert.equal(data, undefined);
+        assert.deepEqual(await mgmt.userBlocks.list(user.user_id), { blocked_for: [] });
+        assert.ok((await login(email, STRONG_PASSWORD)).accessToken);
+    });
+
+    test("listByIdentifier / deleteByIdentifier: 204 and the user can log in again", async () => {
+        // Mixed case: the block is kept (and reported) under the lower-cased e-mail.
+        const email = uniqueEmail("Node-BF");
+        await createUser(email);
+        assert.deepEqual(await mgmt.userBlocks.listByIdentifier({ identifier: email }), {
+            blocked_for: [],
+        });
+
+        await blockByLogins(email);
+        assert.deepEqual(
+            await mgmt.userBlocks.listByIdentifier({ identifier: email }),
+            blockedFor(email),
+        );
+        assert.deepEqual(
+            await mgmt.userBlocks.listByIdentifier({ identifier: email.toLowerCase() }),
+            blockedFor(email),
+        );
+
+        const { rawResponse } = await mgmt.userBlocks
+            .deleteByIdentifier({ identifier: email })
+            .withRawResponse();
+        assert.equal(rawResponse.status, 204);
+        assert.deepEqual(await mgmt.userBlocks.listByIdentifier({ identifier: email }), {
+            blocked_for: [],
+        });
+        assert.ok((await login(email, STRONG_PASSWORD)).accessToken);
+    });
+
+    test("list(unknown id) -> 404 NotFoundError", async () => {
+        const err = await rejection(mgmt.userBlocks.list("auth0|does-not-exist"));
+        assertManagementError(err, Management.NotFoundError, 404);
+    });
+});
+
+describe("ManagementClient logs", () => {
+    // logs.list always sends page, per_page (50) and include_totals (true), and the search
+    // criteria as "search" (the server takes it like "q"); "q" goes through queryParams.
+    test("signup (ss) and failed login (fp): list(search / sort / q) and get(log_id)", async () => {
+        const email = uniqueEmail();
+        const signedUp = await spa.database.signUp({
+            email,
+            password: STRONG_PASSWORD,
+            connection: DB_CONNECTION,
+        });
+        const userId = `auth0|${signedUp.id}`;
+        created.push(userId);
+        const err = await rejection(login(email, STRONG_PASSWORD + "x"));
+        assert.equal(err.cause?.error, "invalid_grant");
+
+        // Newest first by default.
+        const page = await mgmt.logs.list({ search: `user_id:"${userId}"` });
+        assert.deepEqual(
+            page.data.map((e) => e.type),
+            ["fp", "ss"],
+        );
+        assert.equal(page.response.start, 0);
+        assert.equal(page.response.limit, 50);
+        assert.equal(page.response.length, 2);
+        assert.equal(page.response.total, 2);
+        const ascending = await mgmt.logs.list({ search: `user_id:"${userId}"`, sort: "date:1" });
+        assert.deepEqual(
+            ascending.data.map((e) => e.log_id),
+            page.data.map((e) => e.log_id).reverse(),
+        );
+
+        const fpPage = await mgmt.logs.list({
+            search: `type:"fp" AND user_id:"${userId}"`,
+            per_page: 10,
+        });
+        assert.equal(fpPage.data.length, 1);
+        const fp = fpPage.data[0];
+        for (const field of [
+            "log_id",
+            "date",
+            "type",
+            "description",
+            "client_id",
+            "client_name",
+            "ip",
+            "user_id",
+            "user_name",
+            "connection",
+            "details",
+        ]) {
+            assert.ok(field in fp, `log has ${field}: ${JSON.stringify(fp)}`);
+        }
+        assert.equal(fp.type, "fp");
+        assert.equal(fp.description, "Wrong email or password.");
+        assert.equal(fp.user_id, userId);
+        assert.equal(fp.user_name, email);
+        assert.equal(fp.client_id, BACKEND_CLIENT_ID);
+        assert.equal(fp.client_name, "Backend");
+        assert.equal(fp.connection, DB_CONNECTION);
+        assert.equal(fp.ip, "127.0.0.1");
+        assert.equal(fp.hostname, DOMAIN);
+        assert.equal(new Date(fp.date).toISOString(), fp.date);
+        assert.equal(typeof fp.details, "object");
+
+        const ss = page.data[1];
+        assert.deepEqual(
+            [ss.type, ss.user_id, ss.user_name, ss.client_id, ss.connection, ss.ip],
+            ["ss", userId, email, SPA_CLIENT_ID, DB_CONNECTION, "127.0.0.1"],
+        );
+        assert.ok(ss.date <= fp.date);
+
+        const byQ = await mgmt.logs.list(
+            {},
+            { queryParams: { q: `type:"ss" AND user_id:"${userId}"` } },
+        );
+        assert.deepEqual(
+            byQ.data.map((e) => e.log_id),
+            [ss.log_id],
+        );
+
+        assert.deepEqual(await mgmt.logs.get(fp.log_id), fp);
+    });
+
+    test("get(unknown log_id) -> 404 NotFoundError", async () => {
+        const err = await rejection(mgmt.logs.get("90000000000000000000000000000000"));
+        assertManagementError(err, Management.NotFoundError, 404);
+        assert.equal(err.body.errorCode, "inexistent_log");
     });
 });
