@@ -5,7 +5,7 @@
 //! The file model ([`FileConfig`]) is read with `deny_unknown_fields` so that a typo stops the
 //! server at start with the key named; the runtime model ([`Config`]) holds only checked values.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,7 @@ use crate::attack::brute_force::{
     BruteForcePolicy, CountingMode, DEFAULT_MAX_ATTEMPTS, IpRange, MAX_MAX_ATTEMPTS,
 };
 use crate::attack::throttle::{Bucket, ThrottlePolicy};
+use crate::mail::{EmailTemplate, EmailTemplates, TemplateName};
 use crate::password::policy::{PasswordPolicy, PolicyLevel};
 use crate::password::rules::PasswordRules;
 use crate::secret::SecretDigest;
@@ -64,6 +65,25 @@ pub struct FileConfig {
     /// Proxies allowed to name the client with `X-Forwarded-For` (addresses or CIDR ranges).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Auth0's email templates by name (`verify_email`, `reset_email`, `welcome_email`,
+    /// `blocked_account`, `stolen_credentials`).
+    #[serde(default)]
+    pub email_templates: BTreeMap<String, FileEmailTemplate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEmailTemplate {
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The body inline, with `{{ url }}`, `{{ user.email }}`, `{{ friendly_name }}` …
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Or the body from a file.
+    #[serde(default)]
+    pub body_file: Option<PathBuf>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
 }
 
 /// Auth0's email provider object (`/api/v2/emails/provider`); `name = "outbox"` is
@@ -428,6 +448,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "attack_protection",
     "email_provider",
     "trusted_proxies",
+    "email_templates",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -504,6 +525,13 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Auth0-style connection id (`con_…`), stable for the connection's name.
+    pub fn id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.name.as_bytes());
+        format!("con_{}", &hex::encode(digest)[..16])
+    }
+
     pub fn is_enabled_for(&self, client_id: &str) -> bool {
         self.enabled_clients
             .as_ref()
@@ -533,6 +561,7 @@ pub struct Config {
     pub throttle: ThrottlePolicy,
     pub trusted_proxies: Vec<IpRange>,
     pub mail: MailConfig,
+    pub email_templates: EmailTemplates,
 }
 
 /// Where mail goes and from whom.
@@ -859,6 +888,7 @@ impl Config {
         let brute_force = validate_brute_force(file.attack_protection.brute_force_protection)?;
         let throttle = validate_throttle(file.attack_protection.suspicious_ip_throttling)?;
         let trusted_proxies = ip_ranges("trusted_proxies", &file.trusted_proxies)?;
+        let email_templates = validate_templates(file.email_templates)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -881,6 +911,7 @@ impl Config {
             throttle,
             trusted_proxies,
             mail,
+            email_templates,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
@@ -914,6 +945,37 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn validate_templates(
+    file: BTreeMap<String, FileEmailTemplate>,
+) -> Result<EmailTemplates, ConfigError> {
+    let mut templates = EmailTemplates::default();
+    for (name, t) in file {
+        let key = format!("email_templates.{name}");
+        let template_name = TemplateName::parse(&name).ok_or_else(|| {
+            invalid(&key, "not one of verify_email, reset_email, welcome_email, blocked_account, stolen_credentials")
+        })?;
+        let body = match (t.body, t.body_file) {
+            (Some(_), Some(_)) => return Err(invalid(&key, "give body or body_file, not both")),
+            (Some(body), None) => Some(body),
+            (None, Some(path)) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                invalid(
+                    format!("{key}.body_file"),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?),
+            (None, None) => None,
+        };
+        let template = EmailTemplate {
+            subject: t.subject,
+            body,
+            enabled: t.enabled.unwrap_or(true),
+        };
+        EmailTemplates::validate(&template).map_err(|e| invalid(&key, e))?;
+        templates.set(template_name, template);
+    }
+    Ok(templates)
 }
 
 fn ip_ranges(key: &str, entries: &[String]) -> Result<Vec<IpRange>, ConfigError> {

@@ -96,6 +96,8 @@ pub enum Error {
     LogNotFound,
     #[error("the IP address is not blocked")]
     IpNotBlocked,
+    #[error("the ticket is invalid, expired or used")]
+    InvalidTicket,
 
     // --- not the client's fault ---
     #[error(transparent)]

@@ -31,6 +31,8 @@ pub enum LogType {
     BlockedAccount,
     UserBlockReleased,
     BlockedIpAddress,
+    SuccessChangePasswordRequest,
+    SuccessVerificationEmail,
 }
 
 impl LogType {
@@ -55,6 +57,8 @@ impl LogType {
             Self::BlockedAccount => "limit_wc",
             Self::UserBlockReleased => "ublkdu",
             Self::BlockedIpAddress => "limit_mu",
+            Self::SuccessChangePasswordRequest => "scpr",
+            Self::SuccessVerificationEmail => "sv",
         }
     }
 

@@ -120,6 +120,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<u64, StoreError>;
 
     async fn insert_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError>;
+    /// An unused, unexpired ticket of `kind`, without using it.
+    async fn ticket(
+        &self,
+        id_hash: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<TicketRecord>, StoreError>;
     /// Marks the ticket used and returns it, atomically, if it exists, is of `kind`, unused
     /// and not expired at `now`; a second redemption finds nothing.
     async fn consume_ticket(

@@ -6,7 +6,10 @@ use crate::attack::breach::BreachedPasswords;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::logs::LogEvent;
-use crate::mail::Mailer;
+use crate::mail::{Mailer, TemplateName};
+
+/// Tries per mail before giving up.
+const MAIL_ATTEMPTS: u32 = 3;
 use crate::password::hasher::PasswordHasher;
 use crate::store::Store;
 use crate::tokens::KeyRing;
@@ -17,10 +20,49 @@ impl Tenant {
     pub fn send_mail(&self, mail: crate::mail::Mail) {
         let mailer = self.mailer.clone();
         tokio::spawn(async move {
-            if let Err(e) = mailer.send(&mail).await {
-                tracing::warn!(error = %e, "mail not delivered");
+            // A few tries with backoff; then the failure is logged and dropped.
+            for attempt in 1..=MAIL_ATTEMPTS {
+                match mailer.send(&mail).await {
+                    Ok(()) => return,
+                    Err(e) if attempt == MAIL_ATTEMPTS => {
+                        tracing::warn!(error = %e, to = %mail.to, "mail not delivered");
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, attempt, "mail delivery failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1 << (2 * attempt)))
+                            .await;
+                    }
+                }
             }
         });
+    }
+
+    /// Renders Auth0's template `name` for `user` (with `url` when the mail carries a link)
+    /// and sends it in the background.
+    pub fn send_template(
+        &self,
+        name: TemplateName,
+        user: &crate::user::UserRecord,
+        url: Option<&str>,
+    ) {
+        let vars = serde_json::json!({
+            "friendly_name": self.config.tenant_name,
+            "url": url,
+            "user": {
+                "email": user.email,
+                "name": user.name,
+                "nickname": user.nickname,
+                "user_id": user.user_id(),
+                "email_verified": user.email_verified,
+                "user_metadata": user.user_metadata,
+                "app_metadata": user.app_metadata,
+            },
+        });
+        match self.config.email_templates.render(name, &user.email, &vars) {
+            Ok(Some(mail)) => self.send_mail(mail),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "mail template failed to render"),
+        }
     }
 
     /// Records a tenant log event; a failure to record is logged, never returned.

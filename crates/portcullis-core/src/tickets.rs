@@ -9,12 +9,16 @@ use crate::{Error, Tenant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketKind {
     Unblock,
+    ResetPassword,
+    VerifyEmail,
 }
 
 impl TicketKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unblock => "unblock",
+            Self::ResetPassword => "reset_password",
+            Self::VerifyEmail => "verify_email",
         }
     }
 }
@@ -49,6 +53,22 @@ pub async fn issue(
     };
     tenant.store.insert_ticket(&record).await?;
     Ok(token)
+}
+
+/// Looks a ticket up without using it: `None` when unknown, used, expired or of another kind.
+pub async fn peek(
+    tenant: &Tenant,
+    kind: TicketKind,
+    token: &str,
+) -> Result<Option<TicketRecord>, Error> {
+    if token.is_empty() || token.len() > 256 {
+        return Ok(None);
+    }
+    let hash = SecretDigest::of(token).to_hex();
+    Ok(tenant
+        .store
+        .ticket(&hash, kind.as_str(), tenant.clock.now_millis())
+        .await?)
 }
 
 /// Consumes a ticket of `kind`: `None` when unknown, used, expired or of another kind.

@@ -410,6 +410,25 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn ticket(
+                &self,
+                id_hash: &str,
+                kind: &str,
+                now: i64,
+            ) -> Result<Option<portcullis_core::tickets::TicketRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::TicketRow> = sqlx::query_as(
+                    "SELECT id_hash, kind, user_id, payload, created_at, expires_at FROM tickets \
+                     WHERE id_hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3",
+                )
+                .bind(id_hash)
+                .bind(kind)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                row.map(crate::rows::TicketRow::into_record).transpose()
+            }
+
             async fn consume_ticket(
                 &self,
                 id_hash: &str,

@@ -286,7 +286,7 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                 username,
                 ..NewUser::default()
             };
-            let user = users::create(&tenant, &connection, new, &Actor::default())
+            let user = users::create(&tenant, &connection, new, false, &Actor::default())
                 .await
                 .map_err(|e| match e {
                     portcullis_core::Error::WeakPassword { policy, .. } => {

@@ -11,7 +11,7 @@ use crate::flows::breach::{Screening, screen_password};
 use crate::flows::throttle;
 use crate::identity::Email;
 use crate::logs::{LogEvent, LogType, Requester};
-use crate::mail::breached_password_notice;
+use crate::mail::TemplateName;
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
@@ -161,10 +161,7 @@ pub async fn password_login(
             .record(event(LogType::BreachedPasswordLogin).user(&user))
             .await;
         if tenant.config.breach_policy.notify_user {
-            tenant.send_mail(breached_password_notice(
-                &tenant.config.tenant_name,
-                &user.email,
-            ));
+            tenant.send_template(TemplateName::StolenCredentials, &user, None);
         }
     }
     if let Err(e) = screening {

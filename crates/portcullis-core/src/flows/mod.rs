@@ -4,8 +4,10 @@
 pub mod breach;
 pub mod client_auth;
 pub mod login;
+pub mod reset;
 pub mod signup;
 pub mod throttle;
 pub mod tokens;
 pub mod unblock;
 pub mod users;
+pub mod verify;

@@ -67,7 +67,11 @@ pub async fn sign_up(
         Ok(user) => {
             tenant
                 .record(event(LogType::SuccessSignup).user(user))
-                .await
+                .await;
+            // Auth0 mails the verification link after a sign-up.
+            if let Err(e) = crate::flows::verify::send_verification_email(tenant, user).await {
+                tracing::warn!(error = %e, "could not send the verification e-mail");
+            }
         }
         Err(e) => {
             if matches!(e, Error::PasswordLeaked) {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
 use crate::flows::users;
 use crate::logs::{Actor, LogEvent, LogType};
-use crate::mail::Mail;
+use crate::mail::TemplateName;
 use crate::tickets::{self, TicketKind};
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
@@ -116,17 +116,7 @@ pub async fn notify_blocked_user(tenant: &Tenant, user: &UserRecord) -> Result<(
     )
     .await?;
     let link = format!("{}unblock?ticket={token}", tenant.config.issuer);
-    tenant.send_mail(Mail {
-        to: user.email.clone(),
-        subject: format!("{}: your account has been blocked", tenant.config.tenant_name),
-        text: format!(
-            "Hello,\n\n\
-             Your {} account ({}) was blocked after several consecutive failed login attempts.\n\n\
-             If it was you, open this link to unblock it (it works once, for 5 days):\n{link}\n\n\
-             If it was not you, someone may be trying to guess your password; consider changing it.\n",
-            tenant.config.tenant_name, user.email
-        ),
-    });
+    tenant.send_template(TemplateName::BlockedAccount, user, Some(&link));
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub async fn create(
     tenant: &Tenant,
     connection: &str,
     new: NewUser,
+    verify_email: bool,
     actor: &Actor,
 ) -> Result<UserRecord, Error> {
     let connection = tenant
@@ -23,11 +24,17 @@ pub async fn create(
         .connection(connection)
         .ok_or(Error::UnknownConnection)?;
     let user = create_user(tenant, connection, new, None).await?;
-    let event = LogEvent::new(LogType::SuccessApiOperation, tenant.clock.now_millis())
-        .description("Create a User")
-        .actor(actor)
-        .user(&user);
-    tenant.record(event).await;
+    if actor.client_id.is_some() {
+        let event = LogEvent::new(LogType::SuccessApiOperation, tenant.clock.now_millis())
+            .description("Create a User")
+            .actor(actor)
+            .user(&user);
+        tenant.record(event).await;
+    }
+    // Auth0 mails the verification link unless the address is verified or `verify_email` is false.
+    if verify_email && !user.email_verified {
+        crate::flows::verify::send_verification_email(tenant, &user).await?;
+    }
     Ok(user)
 }
 
@@ -130,13 +137,16 @@ pub async fn update(
                     .record(event(LogType::SuccessChangePassword).user(user))
                     .await;
             }
-            tenant
-                .record(
-                    event(LogType::SuccessApiOperation)
-                        .description("Update a User")
-                        .user(user),
-                )
-                .await;
+            // `sapi` is the Management API's; resets and the command line do not emit it.
+            if actor.client_id.is_some() {
+                tenant
+                    .record(
+                        event(LogType::SuccessApiOperation)
+                            .description("Update a User")
+                            .user(user),
+                    )
+                    .await;
+            }
         }
         Err(e) if changes_password => {
             if matches!(e, Error::PasswordLeaked) {

@@ -1,5 +1,6 @@
 //! The Authentication API: database sign-up, the token endpoint, userinfo and discovery.
 
+mod change_password;
 mod discovery;
 mod signup;
 mod token;
@@ -13,6 +14,10 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dbconnections/signup", post(signup::sign_up))
+        .route(
+            "/dbconnections/change_password",
+            post(change_password::change_password),
+        )
         .route("/oauth/token", post(token::token))
         .route(
             "/userinfo",

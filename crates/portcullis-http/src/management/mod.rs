@@ -4,12 +4,13 @@
 mod anomaly;
 mod logs;
 mod query;
+mod tickets;
 mod user_blocks;
 mod users;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::routing::{get, post};
 use portcullis_core::Error;
 use portcullis_core::logs::Actor;
 use portcullis_core::tokens::AccessClaims;
@@ -37,6 +38,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v2/anomaly/blocks/ips/{ip}",
             get(anomaly::check).delete(anomaly::remove),
+        )
+        .route(
+            "/api/v2/tickets/password-change",
+            post(tickets::password_change),
+        )
+        .route(
+            "/api/v2/tickets/email-verification",
+            post(tickets::email_verification),
+        )
+        .route(
+            "/api/v2/jobs/verification-email",
+            post(tickets::verification_email_job),
         )
         .route("/api/v2/logs", get(logs::list))
         .route("/api/v2/logs/{id}", get(logs::get))

@@ -54,10 +54,16 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Outcome<Re
         user_metadata: take_object(&mut o, "user_metadata")?.unwrap_or_default(),
         app_metadata: take_object(&mut o, "app_metadata")?.unwrap_or_default(),
     };
-    // Accepted for compatibility; verification mail is sent once mail is configured.
-    take_bool(&mut o, "verify_email")?;
+    let verify_email = take_bool(&mut o, "verify_email")?.unwrap_or(true);
     reject_unknown(o)?;
-    let user = users::create(&app.tenant, &connection, new, &actor(&app, &claims, &parts)).await?;
+    let user = users::create(
+        &app.tenant,
+        &connection,
+        new,
+        verify_email,
+        &actor(&app, &claims, &parts),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(management_user(&user))).into_response())
 }
 

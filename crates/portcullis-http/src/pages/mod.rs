@@ -1,6 +1,8 @@
 //! Hosted pages a user reaches from mail.
 
+mod reset;
 mod unblock;
+mod verify;
 
 use axum::Router;
 use axum::routing::get;
@@ -8,7 +10,13 @@ use axum::routing::get;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/unblock", get(unblock::confirm).post(unblock::unblock))
+    Router::new()
+        .route("/unblock", get(unblock::confirm).post(unblock::unblock))
+        .route("/lo/reset", get(reset::show).post(reset::submit))
+        .route(
+            "/u/email-verification",
+            get(verify::confirm).post(verify::verify),
+        )
 }
 
 /// A minimal, self-contained page (no external assets; the text is escaped by the caller).
@@ -19,6 +27,19 @@ pub(crate) fn page(title: &str, body_html: &str) -> String {
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}\
          button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head><body>{body_html}</body></html>"
     )
+}
+
+/// Pages behind single-use links are never cached nor leak their URL in a `Referer`.
+pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
 }
 
 pub(crate) fn escape(text: &str) -> String {

@@ -4,24 +4,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use portcullis_core::flows::unblock::redeem_unblock_ticket;
 
-use super::{escape, page};
+use super::{escape, no_store, page};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
-
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
 
 pub async fn confirm(Query(query): Query<HashMap<String, String>>) -> Response {
     let ticket = query.get("ticket").map(String::as_str).unwrap_or("");

@@ -121,7 +121,8 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::InsufficientScope(_)
         | Error::UserNotFound
         | Error::LogNotFound
-        | Error::IpNotBlocked => bad_request("invalid_signup", "Invalid sign up"),
+        | Error::IpNotBlocked
+        | Error::InvalidTicket => bad_request("invalid_signup", "Invalid sign up"),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             let code = failure.status.as_u16();

@@ -65,6 +65,11 @@ fn describe(error: &Error) -> Body {
             ),
             Some("insufficient_scope"),
         ),
+        Error::InvalidTicket => body(
+            S::NOT_FOUND,
+            "The ticket does not exist, has expired or was used.",
+            Some("inexistent_ticket"),
+        ),
         Error::IpNotBlocked => body(
             S::NOT_FOUND,
             "IP address is not blocked.",

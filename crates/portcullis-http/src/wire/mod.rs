@@ -8,6 +8,7 @@ mod database;
 pub mod log;
 mod management;
 mod oauth;
+pub mod page;
 pub mod user;
 
 use axum::http::StatusCode;

@@ -124,7 +124,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         Error::InsufficientScope(_) => {
             oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope")
         }
-        Error::UserNotFound | Error::LogNotFound | Error::IpNotBlocked => {
+        Error::UserNotFound | Error::LogNotFound | Error::IpNotBlocked | Error::InvalidTicket => {
             oauth(S::FORBIDDEN, "invalid_grant", "Wrong email or password.")
         }
         // Sign-up outcomes cannot arise on the token endpoint.

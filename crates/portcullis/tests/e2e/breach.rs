@@ -224,7 +224,7 @@ shields = ["user_notification"]
     )
     .await;
     assert_eq!(app.login(&leaked_user, LEAKED).await.0, StatusCode::OK);
-    let mails = app.outbox(1).await;
+    let mails = app.mails("data breach", 1).await;
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].contains(&format!("To: {leaked_user}")),
@@ -258,7 +258,7 @@ shields = ["user_notification"]
         app.login(&leaked_user, LEAKED).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(app.outbox(1).await.len(), 1);
+    assert_eq!(app.mails("data breach", 1).await.len(), 1);
     let (_, logs) = app.get("/api/v2/logs?sort=date:1", Some(&token)).await;
     let types: Vec<&str> = logs
         .as_array()

@@ -124,7 +124,7 @@ async fn the_nth_failure_blocks_that_ip_and_the_mailed_link_unblocks() {
     assert_eq!(logs[0]["user_id"], json!(user_id));
 
     // The mail carries a single-use link; opening it does not unblock, confirming does.
-    let mails = app.outbox(1).await;
+    let mails = app.mails("blocked", 1).await;
     assert_eq!(mails.len(), 1, "one mail");
     let mail = mails[0].replace("=\r\n", "").replace("=3D", "=");
     let link = mail
@@ -231,7 +231,7 @@ async fn unknown_identifiers_are_blocked_alike() {
         app.login("ghost@example.com", STRONG).await,
         too_many_attempts()
     );
-    assert!(app.outbox(1).await.is_empty(), "nobody to mail");
+    assert!(app.mails("blocked", 1).await.is_empty(), "nobody to mail");
 }
 
 #[tokio::test]

@@ -72,7 +72,7 @@ grant_types = ["client_credentials"]
 [[client_grants]]
 client_id = "backend"
 audience = "http://127.0.0.1:{port}/api/v2/"
-scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs", "read:anomaly_blocks", "delete:anomaly_blocks"]
+scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs", "read:anomaly_blocks", "delete:anomaly_blocks", "create:user_tickets"]
 
 [[client_grants]]
 client_id = "reader"
@@ -333,6 +333,27 @@ impl TestApp {
             .await
     }
 
+    /// The messages in the outbox whose subject contains `subject`, waiting up to 2 s for
+    /// `at_least` of them.
+    pub async fn mails(&self, subject: &str, at_least: usize) -> Vec<String> {
+        for _ in 0..40 {
+            let found: Vec<String> = self
+                .outbox(0)
+                .await
+                .into_iter()
+                .filter(|m| {
+                    m.lines()
+                        .any(|l| l.starts_with("Subject:") && l.contains(subject))
+                })
+                .collect();
+            if found.len() >= at_least {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Vec::new()
+    }
+
     /// The messages in the mail outbox (the default transport), waiting up to 2 s for `at_least`.
     pub async fn outbox(&self, at_least: usize) -> Vec<String> {
         let dir = self.data_dir.join("outbox");
@@ -465,4 +486,101 @@ impl Nodes {
             _processes: processes,
         }
     }
+}
+
+/// A minimal SMTP server that keeps every message it receives: the real transport under test.
+pub struct SmtpSink {
+    pub port: u16,
+    messages: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let messages = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut in_data = false;
+                    let mut data = String::new();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if in_data {
+                            if line == "." {
+                                in_data = false;
+                                store.lock().expect("lock").push(std::mem::take(&mut data));
+                                let _ = write.write_all(b"250 OK queued\r\n").await;
+                            } else {
+                                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                data.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_ascii_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                            "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go ahead\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"502 not implemented\r\n",
+                        };
+                        let _ = write.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        Self { port, messages }
+    }
+
+    /// Messages received so far, waiting up to 3 s for `at_least`.
+    pub async fn messages(&self, at_least: usize) -> Vec<String> {
+        for _ in 0..60 {
+            let found = self.messages.lock().expect("lock").clone();
+            if found.len() >= at_least {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.messages.lock().expect("lock").clone()
+    }
+}
+
+/// The first link in a (possibly quoted-printable) mail that contains `path`.
+pub fn link_in(mail: &str, path: &str) -> String {
+    let decoded = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    decoded
+        .split_whitespace()
+        .find(|w| w.contains(path))
+        .map(|w| w.trim_end_matches(['.', ',', ')']).to_owned())
+        .unwrap_or_else(|| panic!("no link with {path} in {decoded}"))
+}
+
+/// The `ticket` parameter of a link.
+pub fn ticket_of(link: &str) -> String {
+    link.split("ticket=")
+        .nth(1)
+        .expect("ticket")
+        .trim_end_matches('#')
+        .to_owned()
 }

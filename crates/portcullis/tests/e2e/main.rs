@@ -10,6 +10,7 @@ mod hostile;
 mod logs;
 mod management;
 mod password_rules;
+mod reset;
 mod signup;
 mod throttling;
 mod token;

@@ -245,7 +245,7 @@ async fn client_credentials_for_the_management_api() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["scope"],
-        "read:users create:users update:users delete:users read:logs read:anomaly_blocks delete:anomaly_blocks"
+        "read:users create:users update:users delete:users read:logs read:anomaly_blocks delete:anomaly_blocks create:user_tickets"
     );
     assert!(body.get("id_token").is_none());
     let access = claims(body["access_token"].as_str().expect("token"));

@@ -1,0 +1,136 @@
+//! Password reset: `POST /dbconnections/change_password` mails a single-use link (the same
+//! answer whether or not the e-mail exists), the Management API issues the same link as a
+//! ticket, and the hosted page sets the new password under every rule of the connection. A
+//! successful reset lifts brute-force blocks, as on Auth0.
+
+use serde_json::{Map, Value};
+
+use crate::flows::unblock::unblock_user;
+use crate::flows::users::{self, UserPatch};
+use crate::identity::Email;
+use crate::logs::{Actor, LogEvent, LogType, Requester};
+use crate::mail::TemplateName;
+use crate::tickets::{self, TicketKind};
+use crate::user::UserRecord;
+use crate::{Error, Tenant};
+
+/// Auth0's default ticket lifetime (`ttl_sec` 0 or absent): 5 days.
+pub const DEFAULT_TICKET_LIFETIME_SECS: i64 = 432_000;
+
+/// `POST /dbconnections/change_password`.
+pub async fn request_reset(
+    tenant: &Tenant,
+    client_id: &str,
+    connection: &str,
+    email: &str,
+    requester: &Requester,
+) -> Result<(), Error> {
+    let client = tenant
+        .config
+        .client(client_id)
+        .ok_or(Error::UnknownClient)?;
+    let connection = tenant
+        .config
+        .connection(connection)
+        .ok_or(Error::UnknownConnection)?;
+    let email = Email::parse(email).ok_or_else(|| Error::InvalidEmail(email.to_owned()))?;
+    let now = tenant.clock.now_millis();
+    let Some(user) = tenant
+        .store
+        .user_by_email(&connection.name, email.as_str())
+        .await?
+    else {
+        // Nothing tells the caller: the answer is the same (Auth0's behaviour).
+        return Ok(());
+    };
+    let url = reset_link(tenant, &user, None, DEFAULT_TICKET_LIFETIME_SECS, false).await?;
+    tenant.send_template(TemplateName::ResetEmail, &user, Some(&url));
+    let event = LogEvent::new(LogType::SuccessChangePasswordRequest, now)
+        .client(client)
+        .requester(requester)
+        .user(&user);
+    tenant.record(event).await;
+    Ok(())
+}
+
+/// Issues a reset ticket; the link Auth0 gives (`…/lo/reset?ticket=…#`).
+pub async fn reset_link(
+    tenant: &Tenant,
+    user: &UserRecord,
+    result_url: Option<&str>,
+    ttl_secs: i64,
+    mark_email_as_verified: bool,
+) -> Result<String, Error> {
+    let mut payload = Map::new();
+    if let Some(url) = result_url {
+        payload.insert("result_url".into(), Value::from(url));
+    }
+    payload.insert(
+        "mark_email_as_verified".into(),
+        Value::from(mark_email_as_verified),
+    );
+    let ttl = if ttl_secs <= 0 {
+        DEFAULT_TICKET_LIFETIME_SECS
+    } else {
+        ttl_secs
+    };
+    let token = tickets::issue(
+        tenant,
+        TicketKind::ResetPassword,
+        &user.user_id(),
+        payload,
+        ttl,
+    )
+    .await?;
+    Ok(format!("{}lo/reset?ticket={token}#", tenant.config.issuer))
+}
+
+/// The user a reset link is for, if the link is still good.
+pub async fn reset_target(tenant: &Tenant, token: &str) -> Result<Option<UserRecord>, Error> {
+    let Some(ticket) = tickets::peek(tenant, TicketKind::ResetPassword, token).await? else {
+        return Ok(None);
+    };
+    match users::get(tenant, &ticket.user_id).await {
+        Ok(user) => Ok(Some(user)),
+        Err(Error::UserNotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets the new password of a reset link. The ticket is used only by a successful change, so
+/// a password the rules refuse leaves the link working. Returns the ticket's `result_url`.
+pub async fn reset_password(
+    tenant: &Tenant,
+    token: &str,
+    new_password: &str,
+    requester: &Requester,
+) -> Result<Option<String>, Error> {
+    let ticket = tickets::peek(tenant, TicketKind::ResetPassword, token)
+        .await?
+        .ok_or(Error::InvalidTicket)?;
+    let actor = Actor {
+        client_id: None,
+        requester: requester.clone(),
+    };
+    let mark_verified = ticket.payload.get("mark_email_as_verified") == Some(&Value::Bool(true));
+    let patch = UserPatch {
+        password: Some(new_password.to_owned()),
+        email_verified: mark_verified.then_some(true),
+        ..UserPatch::default()
+    };
+    let user = users::update(tenant, &ticket.user_id, patch, &actor).await?;
+    // A concurrent reset with the same link may have won; the password set here stands.
+    tickets::redeem(tenant, TicketKind::ResetPassword, token).await?;
+    unblock_user(
+        tenant,
+        &user,
+        &actor,
+        "User block released by a password reset",
+    )
+    .await?;
+    Ok(ticket
+        .payload
+        .get("result_url")
+        .and_then(Value::as_str)
+        .map(str::to_owned))
+}

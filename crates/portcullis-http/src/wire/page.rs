@@ -1,0 +1,76 @@
+//! What a hosted page says when a flow fails: Auth0's reset-page texts (its password reset
+//! page template: `weakPasswordError`, `passwordHistoryError`, …) and Lock's English strings.
+
+use axum::http::StatusCode;
+use portcullis_core::Error;
+
+use super::internal;
+
+pub fn page_message(error: &Error) -> (StatusCode, String) {
+    use StatusCode as S;
+    let text = |s: &str| s.to_owned();
+    match error {
+        Error::WeakPassword { policy, .. } => {
+            (S::BAD_REQUEST, format!("Password is too weak.\n{policy}"))
+        }
+        Error::PasswordInHistory { .. } => {
+            (S::BAD_REQUEST, text("Password has previously been used."))
+        }
+        Error::PasswordTooCommon => (S::BAD_REQUEST, text("Password is too common.")),
+        Error::PasswordContainsUserInfo => (
+            S::BAD_REQUEST,
+            text("Password is based on user information."),
+        ),
+        Error::PasswordLeaked => (
+            S::BAD_REQUEST,
+            text(
+                "This password was detected in a public data breach on another website. Please use a different password.",
+            ),
+        ),
+        Error::InvalidTicket | Error::UserNotFound => (
+            S::BAD_REQUEST,
+            text("This link is invalid, has expired, or was already used."),
+        ),
+        Error::BreachLookupUnavailable => (
+            S::SERVICE_UNAVAILABLE,
+            text("The password could not be checked right now; please try again later."),
+        ),
+        Error::UnknownClient
+        | Error::ClientAuthenticationFailed
+        | Error::GrantTypeNotAllowed(_)
+        | Error::UnsupportedGrantType(_)
+        | Error::UnknownConnection
+        | Error::ConnectionDisabledForClient { .. }
+        | Error::NoDefaultConnection
+        | Error::SignupDisabled
+        | Error::InvalidEmail(_)
+        | Error::UsernameNotAllowed
+        | Error::UsernameRequired
+        | Error::InvalidUsername(_)
+        | Error::UserExists
+        | Error::UsernameExists
+        | Error::WrongCredentials { .. }
+        | Error::UserBlocked
+        | Error::TooManyAttempts
+        | Error::SuspiciousIp
+        | Error::MissingAudience
+        | Error::UnknownAudience(_)
+        | Error::AudienceNotGranted(_)
+        | Error::ScopesNotGranted(_)
+        | Error::MissingAuthentication
+        | Error::InvalidToken(_)
+        | Error::InsufficientScope(_)
+        | Error::LogNotFound
+        | Error::IpNotBlocked => (S::BAD_REQUEST, text("The request could not be completed.")),
+        Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
+            let failure = internal(error);
+            (
+                failure.status,
+                format!(
+                    "Something went wrong (error id {}). Please try again later.",
+                    failure.id
+                ),
+            )
+        }
+    }
+}
