@@ -182,6 +182,49 @@ async fn main() -> anyhow::Result<()> {
         median_ratio
     );
 
+    // 3b. Failed logins with brute-force protection on (the default): every failure is an
+    //     unknown identifier (the dummy hash), an atomic counter upsert and a log event. It
+    //     must stay hash-bound. (The bench tenant allowlists loopback for suspicious-IP
+    //     throttling, which would otherwise stop one address after 100 failures.)
+    let failed = {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let http = http.clone();
+        let url = format!("{base}/oauth/token");
+        load(cores * 4, duration, move || {
+            let http = http.clone();
+            let url = url.clone();
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let form = [
+                    (
+                        "grant_type",
+                        "http://auth0.com/oauth/grant-type/password-realm".to_owned(),
+                    ),
+                    ("client_id", "bench".to_owned()),
+                    ("realm", "db".to_owned()),
+                    ("username", format!("nobody-{n}@example.com")),
+                    ("password", "Wrong-Password-1".to_owned()),
+                ];
+                http.post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .map(|r| r.status() == reqwest::StatusCode::FORBIDDEN)
+                    .unwrap_or(false)
+            }
+        })
+        .await
+    };
+    let raw_now = raw_hash_rate(cores, round);
+    println!(
+        "failed logins (brute-force protection on): {:.1}/s, p50 {:.1} ms, p99 {:.1} ms, errors {} = {:.2} of the raw hash rate ({raw_now:.1}/s right after)",
+        failed.rate(),
+        failed.percentile_ms(50.0),
+        failed.percentile_ms(99.0),
+        failed.errors,
+        failed.rate() / raw_now
+    );
+
     // 4. Cheap endpoints at high concurrency.
     let token: Value = http
         .post(format!("{base}/oauth/token"))
@@ -360,6 +403,8 @@ grant_types = ["http://auth0.com/oauth/grant-type/password-realm"]
 name = "db"
 [connections.options]
 passwordPolicy = "good"
+[attack_protection.suspicious_ip_throttling]
+allowlist = ["127.0.0.1"]
 {tail}
 "#,
         data = dir.join("data").display()

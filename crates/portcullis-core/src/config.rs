@@ -242,6 +242,9 @@ pub struct FileTenant {
     pub friendly_name: Option<String>,
     #[serde(default)]
     pub default_audience: Option<String>,
+    /// How many days tenant log events are kept (Auth0 keeps them per plan; default 30).
+    #[serde(default)]
+    pub logs_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -549,6 +552,7 @@ pub struct Config {
     pub issuer: String,
     pub tls: TlsConfig,
     pub tenant_name: String,
+    pub logs_retention_days: u32,
     pub default_directory: Option<String>,
     pub default_audience: Option<String>,
     pub clients: Vec<Client>,
@@ -899,6 +903,7 @@ impl Config {
                 .tenant
                 .friendly_name
                 .unwrap_or_else(|| "portcullis".to_owned()),
+            logs_retention_days: file.tenant.logs_retention_days.unwrap_or(30).max(1),
             default_directory: file.tenant.default_directory,
             default_audience: file.tenant.default_audience,
             clients,

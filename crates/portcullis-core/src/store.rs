@@ -97,12 +97,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
         max_attempts: u32,
     ) -> Result<FailureCount, StoreError>;
-    /// When `key` was blocked, if it is (and blocked after `not_before`).
-    async fn login_block(
+    /// The current count of `key` (`blocked_at` set when blocked), unless it has lapsed: no
+    /// failure since `not_before`.
+    async fn login_attempts(
         &self,
         key: &AttemptKey,
         not_before: i64,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<FailureCount>, StoreError>;
     /// Forgets failures under `key` (a successful login).
     async fn clear_login_failures(&self, key: &AttemptKey) -> Result<(), StoreError>;
     /// Blocked keys of these identifiers (in any connection when `connection` is `None`).
@@ -151,6 +152,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Forgets every bucket of `ip`; whether there was one.
     async fn clear_throttle(&self, ip: &str) -> Result<bool, StoreError>;
 
+    /// Deletes log events older than `before`; how many.
+    async fn prune_logs(&self, before: i64) -> Result<u64, StoreError>;
     /// Appends a tenant log event.
     async fn append_log(&self, event: &LogEvent) -> Result<(), StoreError>;
     /// Log events and the total number matching.

@@ -269,12 +269,12 @@ macro_rules! impl_store {
                 })
             }
 
-            async fn login_block(
+            async fn login_attempts(
                 &self,
                 key: &portcullis_core::attack::brute_force::AttemptKey,
                 not_before: i64,
-            ) -> Result<Option<i64>, portcullis_core::store::StoreError> {
-                let blocked: Option<Option<i64>> = sqlx::query_scalar(crate::rows::LOGIN_BLOCK)
+            ) -> Result<Option<portcullis_core::attack::brute_force::FailureCount>, portcullis_core::store::StoreError> {
+                let row: Option<(i64, Option<i64>)> = sqlx::query_as(crate::rows::LOGIN_ATTEMPTS)
                     .bind(&key.connection)
                     .bind(&key.identifier)
                     .bind(&key.ip)
@@ -282,7 +282,10 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(crate::classify)?;
-                Ok(blocked.flatten())
+                Ok(row.map(|(failures, blocked_at)| portcullis_core::attack::brute_force::FailureCount {
+                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                    blocked_at,
+                }))
             }
 
             async fn clear_login_failures(
@@ -446,6 +449,15 @@ macro_rules! impl_store {
                 .await
                 .map_err(crate::classify)?;
                 row.map(crate::rows::TicketRow::into_record).transpose()
+            }
+
+            async fn prune_logs(&self, before: i64) -> Result<u64, portcullis_core::store::StoreError> {
+                let done = sqlx::query("DELETE FROM logs WHERE date < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected())
             }
 
             async fn append_log(

@@ -164,8 +164,8 @@ pub(crate) const TAKE_THROTTLE_TOKEN: &str = "UPDATE ip_throttle \
     SET tat = (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 \
     WHERE stage = $1 AND ip = $2 AND (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 - $3 <= $5";
 
-pub(crate) const LOGIN_BLOCK: &str = "SELECT blocked_at FROM login_failures \
-    WHERE connection = $1 AND identifier = $2 AND ip = $3 AND blocked_at IS NOT NULL AND last_failure >= $4";
+pub(crate) const LOGIN_ATTEMPTS: &str = "SELECT failures, blocked_at FROM login_failures \
+    WHERE connection = $1 AND identifier = $2 AND ip = $3 AND last_failure >= $4";
 
 /// ` WHERE identifier IN (…) [AND connection = …]` with its binds (identifiers first).
 pub(crate) fn identifiers_filter(

@@ -139,6 +139,21 @@ impl Application {
                 }
             }
         });
+        // Tenant logs older than the retention are removed hourly (every node may do it).
+        let tenant = self.tenant.clone();
+        let retention = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let days = i64::from(tenant.config.logs_retention_days);
+                let before = tenant.clock.now_millis() - days * 86_400_000;
+                match tenant.store.prune_logs(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "old tenant log events removed"),
+                    Err(e) => tracing::warn!(error = %e, "removing old tenant log events failed"),
+                }
+            }
+        });
         let app = portcullis_http::router(self.tenant.clone())
             .into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {
@@ -156,6 +171,7 @@ impl Application {
             }
         };
         reloader.abort();
+        retention.abort();
         result.context("the server stopped with an error")
     }
 }

@@ -69,13 +69,16 @@ pub async fn password_login(
     let attempt_key = policy
         .key(&connection.name, identifier, login.requester.ip.as_deref())
         .filter(|_| connection.brute_force_protection);
-    if let Some(key) = attempt_key.as_ref().filter(|_| policy.block)
-        && tenant
-            .store
-            .login_block(key, now - BLOCK_LIFETIME_MILLIS)
-            .await?
-            .is_some()
-    {
+    let attempts = match &attempt_key {
+        Some(key) => {
+            tenant
+                .store
+                .login_attempts(key, now - BLOCK_LIFETIME_MILLIS)
+                .await?
+        }
+        None => None,
+    };
+    if policy.block && attempts.is_some_and(|a| a.blocked_at.is_some()) {
         let e = failed(
             LogType::FailedLogin,
             "Too many failed login attempts".into(),
@@ -170,7 +173,8 @@ pub async fn password_login(
             .await;
         return Err(e);
     }
-    if let Some(key) = &attempt_key {
+    // Only a count that exists needs clearing: most logins write nothing here.
+    if let (Some(key), Some(_)) = (&attempt_key, attempts) {
         tenant.store.clear_login_failures(key).await?;
     }
     tenant
