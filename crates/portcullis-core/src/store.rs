@@ -87,7 +87,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn password_history(&self, id: &str, limit: u32) -> Result<Vec<String>, StoreError>;
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
     /// Counts a successful login atomically (`logins_count + 1`, `last_login`, `last_ip`).
-    async fn record_login(&self, id: &str, at: i64, ip: Option<&str>) -> Result<(), StoreError>;
+    /// Counts a successful login atomically (`logins_count + 1`, `last_login`, `last_ip`) and
+    /// appends its log event in the same transaction: one commit per login.
+    async fn record_login(
+        &self,
+        id: &str,
+        at: i64,
+        ip: Option<&str>,
+        event: &LogEvent,
+    ) -> Result<(), StoreError>;
 
     /// Counts one failed login under `key` atomically and, when the count reaches
     /// `max_attempts`, blocks the key (a block never moves once set). Returns the new count.

@@ -234,16 +234,21 @@ macro_rules! impl_store {
                 id: &str,
                 at: i64,
                 ip: Option<&str>,
+                event: &portcullis_core::logs::LogEvent,
             ) -> Result<(), portcullis_core::store::StoreError> {
-                sqlx::query(
-                    "UPDATE users SET logins_count = logins_count + 1, last_login = $1, last_ip = $2 WHERE id = $3",
-                )
-                .bind(at)
-                .bind(ip)
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::classify)?;
+                let mut tx = self.pool.begin().await.map_err(crate::classify)?;
+                sqlx::query("UPDATE users SET logins_count = logins_count + 1, last_login = $1, last_ip = $2 WHERE id = $3")
+                    .bind(at)
+                    .bind(ip)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::classify)?;
+                crate::rows::bind_log(sqlx::query(crate::rows::INSERT_LOG), event)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::classify)?;
+                tx.commit().await.map_err(crate::classify)?;
                 Ok(())
             }
 
@@ -464,19 +469,7 @@ macro_rules! impl_store {
                 &self,
                 event: &portcullis_core::logs::LogEvent,
             ) -> Result<(), portcullis_core::store::StoreError> {
-                sqlx::query(crate::rows::INSERT_LOG)
-                    .bind(&event.log_id)
-                    .bind(event.date)
-                    .bind(&event.log_type)
-                    .bind(&event.description)
-                    .bind(&event.client_id)
-                    .bind(&event.client_name)
-                    .bind(&event.ip)
-                    .bind(&event.user_agent)
-                    .bind(&event.user_id)
-                    .bind(&event.user_name)
-                    .bind(&event.connection)
-                    .bind(serde_json::Value::Object(event.details.clone()).to_string())
+                crate::rows::bind_log(sqlx::query(crate::rows::INSERT_LOG), event)
                     .execute(&self.pool)
                     .await
                     .map_err(crate::classify)?;

@@ -219,6 +219,32 @@ pub(crate) const INSERT_LOG: &str = "INSERT INTO logs (log_id, date, log_type, d
     client_name, ip, user_agent, user_id, user_name, connection, details) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
+/// Binds a log event's columns, in `INSERT_LOG`'s order, to a query of either dialect.
+pub(crate) fn bind_log<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    event: &LogEvent,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(event.log_id.clone())
+        .bind(event.date)
+        .bind(event.log_type.clone())
+        .bind(event.description.clone())
+        .bind(event.client_id.clone())
+        .bind(event.client_name.clone())
+        .bind(event.ip.clone())
+        .bind(event.user_agent.clone())
+        .bind(event.user_id.clone())
+        .bind(event.user_name.clone())
+        .bind(event.connection.clone())
+        .bind(Value::Object(event.details.clone()).to_string())
+}
+
 macro_rules! select_log {
     ($clause:literal) => {
         concat!(

@@ -554,8 +554,17 @@ async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     for i in 0..10 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.record_login("aaaaaaaaaaaaaaaaaaaaaaa1", 5_000 + i, Some("10.0.0.1"))
-                .await
+            let event = portcullis_core::logs::LogEvent::new(
+                portcullis_core::logs::LogType::SuccessExchangePassword,
+                5_000 + i,
+            );
+            s.record_login(
+                "aaaaaaaaaaaaaaaaaaaaaaa1",
+                5_000 + i,
+                Some("10.0.0.1"),
+                &event,
+            )
+            .await
         }));
     }
     for t in tasks {
@@ -563,6 +572,16 @@ async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     }
     let stored = s.user_by_id(&u.id).await.expect("get").expect("exists");
     assert_eq!(stored.logins_count, 10);
+    let logged = portcullis_core::logs::LogQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_logs(&logged).await.expect("logs").1,
+        10,
+        "each login's event in its transaction"
+    );
+
     assert_eq!(stored.last_ip.as_deref(), Some("10.0.0.1"));
     assert!(stored.last_login.is_some());
 }

@@ -179,11 +179,13 @@ pub async fn password_login(
     }
     tenant
         .store
-        .record_login(&user.id, now, login.requester.ip.as_deref())
+        .record_login(
+            &user.id,
+            now,
+            login.requester.ip.as_deref(),
+            &event(LogType::SuccessExchangePassword).user(&user),
+        )
         .await?;
-    tenant
-        .record(event(LogType::SuccessExchangePassword).user(&user))
-        .await;
     Ok(UserRecord {
         logins_count: user.logins_count + 1,
         last_login: Some(now),
