@@ -245,6 +245,9 @@ pub struct FileTenant {
     /// How many days tenant log events are kept (Auth0 keeps them per plan; default 30).
     #[serde(default)]
     pub logs_retention_days: Option<u32>,
+    /// Auth0's tenant `support_email`: where attack-protection `admin_notification`s go.
+    #[serde(default)]
+    pub support_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -553,6 +556,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub tenant_name: String,
     pub logs_retention_days: u32,
+    pub support_email: Option<String>,
     pub default_directory: Option<String>,
     pub default_audience: Option<String>,
     pub clients: Vec<Client>,
@@ -904,6 +908,7 @@ impl Config {
                 .friendly_name
                 .unwrap_or_else(|| "portcullis".to_owned()),
             logs_retention_days: file.tenant.logs_retention_days.unwrap_or(30).max(1),
+            support_email: file.tenant.support_email,
             default_directory: file.tenant.default_directory,
             default_audience: file.tenant.default_audience,
             clients,
@@ -1254,6 +1259,8 @@ fn validate_breach(
         notify_admin: has(&b.shields, "admin_notification"),
         block_signup: has(&signup, "block"),
         block_password_change: has(&change, "block"),
+        notify_admin_signup: has(&signup, "admin_notification"),
+        notify_admin_password_change: has(&change, "admin_notification"),
         fail_open,
     };
     Ok((policy, source))

@@ -37,6 +37,17 @@ impl Tenant {
         });
     }
 
+    /// Tells the tenant's administrators (`support_email`), when one is configured.
+    pub fn notify_admin(&self, subject: &str, text: String) {
+        if let Some(to) = &self.config.support_email {
+            self.send_mail(crate::mail::Mail {
+                to: to.clone(),
+                subject: format!("{}: {subject}", self.config.tenant_name),
+                text,
+            });
+        }
+    }
+
     /// Renders Auth0's template `name` for `user` (with `url` when the mail carries a link)
     /// and sends it in the background.
     pub fn send_template(

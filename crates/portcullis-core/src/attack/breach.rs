@@ -37,6 +37,9 @@ pub struct BreachPolicy {
     pub notify_admin: bool,
     pub block_signup: bool,
     pub block_password_change: bool,
+    /// `admin_notification` in the stage's shields (the top-level ones for login).
+    pub notify_admin_signup: bool,
+    pub notify_admin_password_change: bool,
     /// When the lookup itself fails: let the password through (true) or refuse it.
     pub fail_open: bool,
 }
@@ -52,11 +55,20 @@ impl BreachPolicy {
             }
     }
 
-    /// Whether the stage needs a lookup at all (to block, or to notify on login).
+    /// Whether administrators are told of a breached password at `stage`.
+    pub fn notifies_admin(&self, stage: BreachStage) -> bool {
+        self.enabled
+            && match stage {
+                BreachStage::Login => self.notify_admin,
+                BreachStage::SignUp => self.notify_admin_signup,
+                BreachStage::PasswordChange => self.notify_admin_password_change,
+            }
+    }
+
+    /// Whether the stage needs a lookup at all (to block, or to notify).
     pub fn checks(&self, stage: BreachStage) -> bool {
         self.blocks(stage)
-            || (self.enabled
-                && stage == BreachStage::Login
-                && (self.notify_user || self.notify_admin))
+            || self.notifies_admin(stage)
+            || (self.enabled && stage == BreachStage::Login && self.notify_user)
     }
 }

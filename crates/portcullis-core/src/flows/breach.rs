@@ -23,7 +23,17 @@ pub async fn screen_password(
     let Some(corpus) = tenant.breach.as_ref().filter(|_| policy.checks(stage)) else {
         return Ok(Screening::Clean);
     };
-    match corpus.is_breached(password).await {
+    let found = corpus.is_breached(password).await;
+    if matches!(found, Ok(true)) && policy.notifies_admin(stage) {
+        tenant.notify_admin(
+            "breached password detected",
+            format!(
+                "A password found in a public data breach was used at the {stage:?} stage. \
+                 The user concerned should choose another one.\n"
+            ),
+        );
+    }
+    match found {
         Ok(true) if policy.blocks(stage) => Err(Error::PasswordLeaked),
         Ok(true) => Ok(Screening::Breached),
         Ok(false) => Ok(Screening::Clean),

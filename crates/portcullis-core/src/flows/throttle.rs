@@ -50,6 +50,17 @@ pub async fn admit(
         return Ok(());
     }
     tenant.record(blocked_event(tenant, stage, requester)).await;
+    if policy.notify_admin {
+        tenant.notify_admin(
+            "suspicious IP address throttled",
+            format!(
+                "The address {ip} reached the {} limit of suspicious IP throttling ({} attempts).\n\
+                 Lift it with DELETE /api/v2/anomaly/blocks/ips/{ip} if it is legitimate.\n",
+                stage.as_str(),
+                bucket.max_attempts
+            ),
+        );
+    }
     if policy.block {
         Err(Error::SuspiciousIp)
     } else {

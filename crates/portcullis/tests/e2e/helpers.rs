@@ -173,15 +173,25 @@ impl TestApp {
         Self::spawn_configured(backend, "", tail).await
     }
 
+    /// With `keys` added to the `[tenant]` table and tables `tail` appended.
+    pub async fn spawn_with_tenant_keys(backend: Backend, keys: &str, tail: &str) -> Self {
+        Self::spawn_full(backend, "", keys, tail).await
+    }
+
     /// With top-level keys `top` and tables `tail` added to the tenant's TOML.
     pub async fn spawn_configured(backend: Backend, top: &str, tail: &str) -> Self {
+        Self::spawn_full(backend, top, "", tail).await
+    }
+
+    async fn spawn_full(backend: Backend, top: &str, tenant_keys: &str, tail: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let data_dir = std::env::temp_dir().join(unique("portcullis-e2e-"));
         let toml = format!(
             "{}\n{tail}",
             tenant_toml(port, &data_dir.display().to_string(), top)
-        );
+        )
+        .replacen("[tenant]\n", &format!("[tenant]\n{tenant_keys}\n"), 1);
         let config =
             Config::validate(FileConfig::from_toml_str(&toml).expect("toml")).expect("config");
         let clock = Arc::new(ManualClock::new(SystemClock.now_millis()));

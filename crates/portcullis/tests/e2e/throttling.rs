@@ -214,3 +214,47 @@ async fn sign_ups_are_throttled_per_address_and_proxies_name_the_client_only_whe
         (&json!("signup"), &json!("203.0.113.7"))
     );
 }
+
+#[tokio::test]
+async fn administrators_are_told_at_the_support_address() {
+    let tail = r#"
+[attack_protection.suspicious_ip_throttling]
+shields = ["block", "admin_notification"]
+[attack_protection.suspicious_ip_throttling.stage.pre-user-registration]
+max_attempts = 1
+rate = 600000
+[attack_protection.breached_password_detection]
+enabled = true
+shields = ["admin_notification"]
+[attack_protection.breached_password_detection.stage.pre-user-registration]
+shields = ["admin_notification"]
+"#;
+    let app = TestApp::spawn_with_tenant_keys(
+        Backend::Sqlite,
+        "support_email = \"ops@example.com\"",
+        tail,
+    )
+    .await;
+    // The sign-up with a breached password goes through (notify only) and the admin is told.
+    assert_eq!(
+        signup_with_password(&app, "Good123654").await,
+        StatusCode::OK
+    );
+    let told = app.mails("breached password detected", 1).await;
+    assert_eq!(told.len(), 1);
+    assert!(told[0].contains("To: ops@example.com"), "{}", told[0]);
+    // The next sign-up from this address is throttled, and the admin is told.
+    assert_eq!(
+        signup_with_password(&app, STRONG).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let throttled = app.mails("suspicious IP address throttled", 1).await;
+    assert_eq!(throttled.len(), 1);
+    assert!(throttled[0].contains("127.0.0.1"));
+}
+
+async fn signup_with_password(app: &TestApp, password: &str) -> StatusCode {
+    app.signup(DB, &format!("{}@example.com", unique("adm-")), password)
+        .await
+        .0
+}
