@@ -99,6 +99,16 @@ pub struct Actor {
     pub requester: Requester,
 }
 
+impl Actor {
+    /// A user acting through a hosted page or link: no application.
+    pub fn user(requester: &Requester) -> Self {
+        Self {
+            client_id: None,
+            requester: requester.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEvent {
     /// Sortable: milliseconds, then random digits.

@@ -55,16 +55,20 @@ pub async fn issue(
     Ok(token)
 }
 
+/// The stored form of a presented token; `None` for one no ticket can have.
+fn hash_of(token: &str) -> Option<String> {
+    (!token.is_empty() && token.len() <= 256).then(|| SecretDigest::of(token).to_hex())
+}
+
 /// Looks a ticket up without using it: `None` when unknown, used, expired or of another kind.
 pub async fn peek(
     tenant: &Tenant,
     kind: TicketKind,
     token: &str,
 ) -> Result<Option<TicketRecord>, Error> {
-    if token.is_empty() || token.len() > 256 {
+    let Some(hash) = hash_of(token) else {
         return Ok(None);
-    }
-    let hash = SecretDigest::of(token).to_hex();
+    };
     Ok(tenant
         .store
         .ticket(&hash, kind.as_str(), tenant.clock.now_millis())
@@ -77,10 +81,9 @@ pub async fn redeem(
     kind: TicketKind,
     token: &str,
 ) -> Result<Option<TicketRecord>, Error> {
-    if token.is_empty() || token.len() > 256 {
+    let Some(hash) = hash_of(token) else {
         return Ok(None);
-    }
-    let hash = SecretDigest::of(token).to_hex();
+    };
     Ok(tenant
         .store
         .consume_ticket(&hash, kind.as_str(), tenant.clock.now_millis())

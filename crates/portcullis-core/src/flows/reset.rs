@@ -108,10 +108,7 @@ pub async fn reset_password(
     let ticket = tickets::peek(tenant, TicketKind::ResetPassword, token)
         .await?
         .ok_or(Error::InvalidTicket)?;
-    let actor = Actor {
-        client_id: None,
-        requester: requester.clone(),
-    };
+    let actor = Actor::user(requester);
     let mark_verified = ticket.payload.get("mark_email_as_verified") == Some(&Value::Bool(true));
     let patch = UserPatch {
         password: Some(new_password.to_owned()),

@@ -19,6 +19,16 @@ fn blocked_event(tenant: &Tenant, stage: ThrottleStage, requester: &Requester) -
         .detail("flow", flow)
 }
 
+/// The address whose bucket counts this request, if any (throttling on, address known and
+/// not allowlisted).
+fn counted_address<'r>(tenant: &Tenant, requester: &'r Requester) -> Option<&'r str> {
+    let policy = &tenant.config.throttle;
+    requester
+        .ip
+        .as_deref()
+        .filter(|ip| policy.applies_to(Some(ip)))
+}
+
 /// Takes one token for an event at `stage`; refuses (with the `block` shield) when none is
 /// left. Events of allowlisted or unknown addresses are not counted.
 pub async fn admit(
@@ -27,11 +37,7 @@ pub async fn admit(
     requester: &Requester,
 ) -> Result<(), Error> {
     let policy = &tenant.config.throttle;
-    let Some(ip) = requester
-        .ip
-        .as_deref()
-        .filter(|ip| policy.applies_to(Some(ip)))
-    else {
+    let Some(ip) = counted_address(tenant, requester) else {
         return Ok(());
     };
     let bucket = policy.bucket(stage);
@@ -75,11 +81,7 @@ pub async fn refuse_if_full(
     requester: &Requester,
 ) -> Result<(), Error> {
     let policy = &tenant.config.throttle;
-    let Some(ip) = requester
-        .ip
-        .as_deref()
-        .filter(|ip| policy.applies_to(Some(ip)))
-    else {
+    let Some(ip) = counted_address(tenant, requester) else {
         return Ok(());
     };
     if !policy.block {

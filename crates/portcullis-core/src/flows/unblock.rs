@@ -134,10 +134,7 @@ pub async fn redeem_unblock_ticket(
         Err(Error::UserNotFound) => return Ok(false),
         Err(e) => return Err(e),
     };
-    let actor = Actor {
-        client_id: None,
-        requester: requester.clone(),
-    };
+    let actor = Actor::user(requester);
     unblock_user(
         tenant,
         &user,

@@ -58,10 +58,7 @@ pub async fn verify_email(
     let ticket = tickets::redeem(tenant, TicketKind::VerifyEmail, token)
         .await?
         .ok_or(Error::InvalidTicket)?;
-    let actor = Actor {
-        client_id: None,
-        requester: requester.clone(),
-    };
+    let actor = Actor::user(requester);
     let patch = UserPatch {
         email_verified: Some(true),
         ..UserPatch::default()

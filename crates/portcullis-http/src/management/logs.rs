@@ -10,7 +10,7 @@ use portcullis_core::logs::LogQuery;
 use serde_json::{Value, json};
 
 use super::authorize;
-use super::query::{flag, number, projection};
+use super::query::{flag, number, projection, search_terms, unsupported_field};
 use crate::AppState;
 use crate::wire::log::management_log;
 use crate::wire::user::project;
@@ -146,22 +146,11 @@ pub async fn get(
 /// The Lucene subset answered: `type:"x"` and `user_id:"y"`, joined by `AND`.
 fn parse_search(q: Option<&str>) -> Result<LogQuery, RequestError> {
     let mut query = LogQuery::default();
-    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
-        return Ok(query);
-    };
-    for term in q.split(" AND ") {
-        let (field, value) = term
-            .split_once(':')
-            .ok_or_else(|| RequestError::InvalidQuery(format!("unsupported search query: {q}")))?;
-        let value = value.trim().trim_matches('"').to_owned();
-        match field.trim() {
-            "type" => query.log_type = Some(value),
-            "user_id" => query.user_id = Some(value),
-            other => {
-                return Err(RequestError::InvalidQuery(format!(
-                    "searching logs by '{other}' is not supported (supported: type, user_id)"
-                )));
-            }
+    for (field, value) in search_terms(q)? {
+        match field {
+            "type" => query.log_type = Some(value.to_owned()),
+            "user_id" => query.user_id = Some(value.to_owned()),
+            other => return Err(unsupported_field(other, "type, user_id")),
         }
     }
     Ok(query)

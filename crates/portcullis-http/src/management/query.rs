@@ -42,3 +42,25 @@ pub(crate) fn projection(
         flag(query, "include_fields", true)?,
     ))
 }
+
+/// The `field:value` terms of the Lucene subset answered here, joined by ` AND `; quotes
+/// around a value are dropped.
+pub(crate) fn search_terms(q: Option<&str>) -> Result<Vec<(&str, &str)>, RequestError> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    q.split(" AND ")
+        .map(|term| {
+            let (field, value) = term.split_once(':').ok_or_else(|| {
+                RequestError::InvalidQuery(format!("unsupported search query: {q}"))
+            })?;
+            Ok((field.trim(), value.trim().trim_matches('"')))
+        })
+        .collect()
+}
+
+pub(crate) fn unsupported_field(field: &str, supported: &str) -> RequestError {
+    RequestError::InvalidQuery(format!(
+        "searching by '{field}' is not supported (supported: {supported})"
+    ))
+}

@@ -12,7 +12,7 @@ use portcullis_core::identity::Email;
 use portcullis_core::store::UserQuery;
 use serde_json::{Map, Value, json};
 
-use super::query::{flag, number, projection};
+use super::query::{flag, number, projection, search_terms, unsupported_field};
 use super::{actor, authorize};
 use crate::AppState;
 use crate::extract::{
@@ -222,15 +222,8 @@ fn take_change(
 /// `identities.connection:"…"`, joined by `AND`.
 fn parse_q(q: Option<&str>) -> Result<UserQuery, RequestError> {
     let mut query = UserQuery::default();
-    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
-        return Ok(query);
-    };
-    for term in q.split(" AND ") {
-        let (field, value) = term
-            .split_once(':')
-            .ok_or_else(|| RequestError::InvalidQuery(format!("unsupported search query: {q}")))?;
-        let value = value.trim().trim_matches('"');
-        match field.trim() {
+    for (field, value) in search_terms(q)? {
+        match field {
             "email" => {
                 let email = Email::parse(value)
                     .map(|e| e.as_str().to_owned())
@@ -238,11 +231,7 @@ fn parse_q(q: Option<&str>) -> Result<UserQuery, RequestError> {
                 query.email = Some(email);
             }
             "identities.connection" => query.connection = Some(value.to_owned()),
-            other => {
-                return Err(RequestError::InvalidQuery(format!(
-                    "searching by '{other}' is not supported (supported: email, identities.connection)"
-                )));
-            }
+            other => return Err(unsupported_field(other, "email, identities.connection")),
         }
     }
     Ok(query)
