@@ -15,6 +15,7 @@ pub mod flows;
 pub mod identity;
 pub mod logs;
 pub mod mail;
+pub mod mfa;
 pub mod password;
 pub mod secret;
 pub mod store;
