@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use crate::attack::brute_force::{AttemptKey, FailureCount};
 use crate::logs::{LogEvent, LogQuery};
+use crate::mfa::{AuthenticatorRecord, MfaTokenRecord};
 use crate::tickets::TicketRecord;
 use crate::user::UserRecord;
 
@@ -159,6 +160,54 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn throttle_state(&self, stage: &str, ip: &str) -> Result<Option<i64>, StoreError>;
     /// Forgets every bucket of `ip`; whether there was one.
     async fn clear_throttle(&self, ip: &str) -> Result<bool, StoreError>;
+
+    async fn insert_mfa_token(&self, token: &MfaTokenRecord) -> Result<(), StoreError>;
+    /// An unused, unexpired MFA token.
+    async fn mfa_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<MfaTokenRecord>, StoreError>;
+    /// Uses an MFA token once: `false` when it was used (or expired) meanwhile.
+    async fn consume_mfa_token(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
+    async fn insert_authenticator(
+        &self,
+        authenticator: &AuthenticatorRecord,
+    ) -> Result<(), StoreError>;
+    async fn authenticators(&self, user_id: &str) -> Result<Vec<AuthenticatorRecord>, StoreError>;
+    /// Deletes one authenticator of the user (or all with `None`); how many.
+    async fn delete_authenticators(
+        &self,
+        user_id: &str,
+        id: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// Deletes the user's unconfirmed authenticators of `kind` (a restarted enrollment).
+    async fn delete_pending_authenticators(
+        &self,
+        user_id: &str,
+        kind: &str,
+    ) -> Result<(), StoreError>;
+    /// Accepts a TOTP step once: confirms the authenticator, resets its failures, and records
+    /// the step, unless a step at or after it was already accepted.
+    async fn accept_otp_step(&self, id: &str, step: i64) -> Result<bool, StoreError>;
+    /// Counts a failed code on the user's OTP authenticators within a window starting at the
+    /// first failure; returns the failures in the window.
+    async fn record_otp_failure(
+        &self,
+        user_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<i64, StoreError>;
+    /// The failures counted within the window, without counting one.
+    async fn otp_failures(&self, user_id: &str, now: i64, window: i64) -> Result<i64, StoreError>;
+    /// Replaces the user's recovery code `old_hash` by `new_hash` atomically: `false` when no
+    /// such code is current (wrong, or used meanwhile).
+    async fn rotate_recovery_code(
+        &self,
+        user_id: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes log events older than `before`; how many.
     async fn prune_logs(&self, before: i64) -> Result<u64, StoreError>;

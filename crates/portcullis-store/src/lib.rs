@@ -456,6 +456,146 @@ macro_rules! impl_store {
                 row.map(crate::rows::TicketRow::into_record).transpose()
             }
 
+            async fn insert_mfa_token(&self, token: &portcullis_core::mfa::MfaTokenRecord) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("INSERT INTO mfa_tokens (token_hash, user_id, client_id, request, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&token.token_hash)
+                    .bind(&token.user_id)
+                    .bind(&token.client_id)
+                    .bind(serde_json::to_string(&token.request).unwrap_or_else(|_| "{}".to_owned()))
+                    .bind(token.created_at)
+                    .bind(token.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn mfa_token(&self, token_hash: &str, now: i64) -> Result<Option<portcullis_core::mfa::MfaTokenRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::MfaTokenRow> = sqlx::query_as(
+                    "SELECT token_hash, user_id, client_id, request, created_at, expires_at FROM mfa_tokens \
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(row.map(crate::rows::MfaTokenRow::into_record))
+            }
+
+            async fn consume_mfa_token(&self, token_hash: &str, now: i64) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query("UPDATE mfa_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_authenticator(&self, a: &portcullis_core::mfa::AuthenticatorRecord) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO authenticators (id, user_id, kind, secret, code_hash, confirmed, created_at, last_step) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&a.id)
+                .bind(&a.user_id)
+                .bind(a.kind.as_str())
+                .bind(&a.secret)
+                .bind(&a.code_hash)
+                .bind(a.confirmed)
+                .bind(a.created_at)
+                .bind(a.last_step)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn authenticators(&self, user_id: &str) -> Result<Vec<portcullis_core::mfa::AuthenticatorRecord>, portcullis_core::store::StoreError> {
+                let rows: Vec<crate::rows::AuthenticatorRow> = sqlx::query_as(
+                    "SELECT id, user_id, kind, secret, code_hash, confirmed, created_at, last_step FROM authenticators \
+                     WHERE user_id = $1 ORDER BY created_at, id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(rows.into_iter().filter_map(crate::rows::AuthenticatorRow::into_record).collect())
+            }
+
+            async fn delete_authenticators(&self, user_id: &str, id: Option<&str>) -> Result<u64, portcullis_core::store::StoreError> {
+                let done = match id {
+                    Some(id) => sqlx::query("DELETE FROM authenticators WHERE user_id = $1 AND id = $2").bind(user_id).bind(id),
+                    None => sqlx::query("DELETE FROM authenticators WHERE user_id = $1").bind(user_id),
+                }
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn delete_pending_authenticators(&self, user_id: &str, kind: &str) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("DELETE FROM authenticators WHERE user_id = $1 AND kind = $2 AND confirmed = $3")
+                    .bind(user_id)
+                    .bind(kind)
+                    .bind(false)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn accept_otp_step(&self, id: &str, step: i64) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE authenticators SET last_step = $2, confirmed = $3, failures = 0, failures_since = NULL \
+                     WHERE id = $1 AND (last_step IS NULL OR last_step < $2)",
+                )
+                .bind(id)
+                .bind(step)
+                .bind(true)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_otp_failure(&self, user_id: &str, now: i64, window: i64) -> Result<i64, portcullis_core::store::StoreError> {
+                let counts: Vec<i64> = sqlx::query_scalar(crate::rows::RECORD_OTP_FAILURE)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(now - window)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(counts.into_iter().max().unwrap_or(0))
+            }
+
+            async fn otp_failures(&self, user_id: &str, now: i64, window: i64) -> Result<i64, portcullis_core::store::StoreError> {
+                let counts: Vec<i64> = sqlx::query_scalar(
+                    "SELECT failures FROM authenticators WHERE user_id = $1 AND kind = 'otp' AND failures_since >= $2",
+                )
+                .bind(user_id)
+                .bind(now - window)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(counts.into_iter().max().unwrap_or(0))
+            }
+
+            async fn rotate_recovery_code(&self, user_id: &str, old_hash: &str, new_hash: &str) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE authenticators SET code_hash = $3 WHERE user_id = $1 AND kind = 'recovery-code' AND code_hash = $2",
+                )
+                .bind(user_id)
+                .bind(old_hash)
+                .bind(new_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn prune_logs(&self, before: i64) -> Result<u64, portcullis_core::store::StoreError> {
                 let done = sqlx::query("DELETE FROM logs WHERE date < $1")
                     .bind(before)

@@ -208,6 +208,64 @@ impl TicketRow {
     }
 }
 
+/// Counts a failed OTP code on every OTP authenticator of user `$1` at `$2`; a window that
+/// started before `$3` restarts.
+pub(crate) const RECORD_OTP_FAILURE: &str = "UPDATE authenticators SET \
+    failures = CASE WHEN failures_since IS NULL OR failures_since < $3 THEN 1 ELSE failures + 1 END, \
+    failures_since = CASE WHEN failures_since IS NULL OR failures_since < $3 THEN $2 ELSE failures_since END \
+    WHERE user_id = $1 AND kind = 'otp' RETURNING failures";
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct MfaTokenRow {
+    pub token_hash: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub request: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl MfaTokenRow {
+    pub(crate) fn into_record(self) -> portcullis_core::mfa::MfaTokenRecord {
+        portcullis_core::mfa::MfaTokenRecord {
+            request: serde_json::from_str(&self.request).unwrap_or_default(),
+            token_hash: self.token_hash,
+            user_id: self.user_id,
+            client_id: self.client_id,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuthenticatorRow {
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub secret: Option<String>,
+    pub code_hash: Option<String>,
+    pub confirmed: bool,
+    pub created_at: i64,
+    pub last_step: Option<i64>,
+}
+
+impl AuthenticatorRow {
+    /// `None` for a kind this version does not know.
+    pub(crate) fn into_record(self) -> Option<portcullis_core::mfa::AuthenticatorRecord> {
+        Some(portcullis_core::mfa::AuthenticatorRecord {
+            kind: portcullis_core::mfa::AuthenticatorKind::parse(&self.kind)?,
+            id: self.id,
+            user_id: self.user_id,
+            secret: self.secret,
+            code_hash: self.code_hash,
+            confirmed: self.confirmed,
+            created_at: self.created_at,
+            last_step: self.last_step,
+        })
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AttemptKeyRow {
     pub connection: String,

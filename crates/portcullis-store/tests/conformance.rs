@@ -547,6 +547,137 @@ async fn throttle_buckets_admit_exactly_max_attempts(s: Arc<dyn Store>) {
     assert!(!s.clear_throttle("10.0.0.1").await.expect("clear"));
 }
 
+async fn mfa_tokens_and_authenticators(s: Arc<dyn Store>) {
+    use portcullis_core::mfa::{
+        AuthenticatorKind, AuthenticatorRecord, MfaTokenRecord, PendingLogin,
+    };
+    s.insert_user(&user(
+        "aaaaaaaaaaaaaaaaaaaaaaa1",
+        "db",
+        "a@example.com",
+        None,
+    ))
+    .await
+    .expect("user");
+    let token = MfaTokenRecord {
+        token_hash: "h1".into(),
+        user_id: "auth0|aaaaaaaaaaaaaaaaaaaaaaa1".into(),
+        client_id: "c".into(),
+        request: PendingLogin {
+            scope: Some("openid".into()),
+            audience: None,
+            nonce: None,
+        },
+        created_at: 1,
+        expires_at: 100,
+    };
+    s.insert_mfa_token(&token).await.expect("insert");
+    assert_eq!(
+        s.mfa_token("h1", 50).await.expect("get"),
+        Some(token.clone())
+    );
+    assert_eq!(s.mfa_token("h1", 100).await.expect("get"), None, "expired");
+    assert!(s.consume_mfa_token("h1", 50).await.expect("consume"));
+    assert!(
+        !s.consume_mfa_token("h1", 50).await.expect("consume"),
+        "single use"
+    );
+    assert_eq!(s.mfa_token("h1", 50).await.expect("get"), None);
+
+    let otp = AuthenticatorRecord {
+        id: "totp|dev_1".into(),
+        user_id: "aaaaaaaaaaaaaaaaaaaaaaa1".into(),
+        kind: AuthenticatorKind::Otp,
+        secret: Some("SECRET".into()),
+        code_hash: None,
+        confirmed: false,
+        created_at: 1,
+        last_step: None,
+    };
+    let recovery = AuthenticatorRecord {
+        id: "recovery-code|dev_2".into(),
+        kind: AuthenticatorKind::RecoveryCode,
+        secret: None,
+        code_hash: Some("code-1".into()),
+        confirmed: true,
+        created_at: 2,
+        ..otp.clone()
+    };
+    s.insert_authenticator(&otp).await.expect("otp");
+    s.insert_authenticator(&recovery).await.expect("recovery");
+    assert_eq!(
+        s.authenticators(&otp.user_id).await.expect("list"),
+        [otp.clone(), recovery.clone()]
+    );
+    // A step is accepted once, and never an older one.
+    assert!(s.accept_otp_step(&otp.id, 10).await.expect("accept"));
+    assert!(!s.accept_otp_step(&otp.id, 10).await.expect("replay"));
+    assert!(!s.accept_otp_step(&otp.id, 9).await.expect("older"));
+    let listed = s.authenticators(&otp.user_id).await.expect("list");
+    assert!(listed[0].confirmed && listed[0].last_step == Some(10));
+    // Failures count within a window that starts at the first one.
+    for expected in 1..=3 {
+        assert_eq!(
+            s.record_otp_failure(&otp.user_id, 1_000, 500)
+                .await
+                .expect("fail"),
+            expected
+        );
+    }
+    assert_eq!(
+        s.otp_failures(&otp.user_id, 1_400, 500)
+            .await
+            .expect("count"),
+        3
+    );
+    assert_eq!(
+        s.otp_failures(&otp.user_id, 1_600, 500)
+            .await
+            .expect("count"),
+        0,
+        "window over"
+    );
+    assert_eq!(
+        s.record_otp_failure(&otp.user_id, 1_600, 500)
+            .await
+            .expect("fail"),
+        1,
+        "new window"
+    );
+    // A recovery code rotates once.
+    assert!(
+        s.rotate_recovery_code(&otp.user_id, "code-1", "code-2")
+            .await
+            .expect("rotate")
+    );
+    assert!(
+        !s.rotate_recovery_code(&otp.user_id, "code-1", "code-3")
+            .await
+            .expect("used")
+    );
+    // Pending enrollments are replaced; deletion by id or all.
+    s.delete_pending_authenticators(&otp.user_id, "otp")
+        .await
+        .expect("pending");
+    assert_eq!(
+        s.authenticators(&otp.user_id).await.expect("list").len(),
+        2,
+        "the confirmed one stays"
+    );
+    assert_eq!(
+        s.delete_authenticators(&otp.user_id, Some("totp|dev_1"))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert_eq!(
+        s.delete_authenticators(&otp.user_id, None)
+            .await
+            .expect("delete"),
+        1
+    );
+}
+
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
     s.insert_user(&u).await.expect("insert");
@@ -674,6 +805,7 @@ conformance!(
     login_failures_block_exactly_at_the_limit,
     tickets_are_single_use_and_expire,
     throttle_buckets_admit_exactly_max_attempts,
+    mfa_tokens_and_authenticators,
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,
