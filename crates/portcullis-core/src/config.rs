@@ -19,6 +19,7 @@ use crate::attack::brute_force::{
 };
 use crate::attack::throttle::{Bucket, ThrottlePolicy};
 use crate::mail::{EmailTemplate, EmailTemplates, TemplateName};
+use crate::mfa::MfaPolicy;
 use crate::password::policy::{PasswordPolicy, PolicyLevel};
 use crate::password::rules::PasswordRules;
 use crate::secret::SecretDigest;
@@ -35,6 +36,8 @@ pub mod grant {
     pub const AUTHORIZATION_CODE: &str = "authorization_code";
     pub const REFRESH_TOKEN: &str = "refresh_token";
     pub const IMPLICIT: &str = "implicit";
+    pub const MFA_OTP: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
+    pub const MFA_RECOVERY_CODE: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +72,25 @@ pub struct FileConfig {
     /// `blocked_account`, `stolen_credentials`).
     #[serde(default)]
     pub email_templates: BTreeMap<String, FileEmailTemplate>,
+    #[serde(default)]
+    pub guardian: Option<FileGuardian>,
+}
+
+/// Auth0 Guardian's policy and factors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileGuardian {
+    /// `never` (default) or `all-applications`.
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub factors: BTreeMap<String, FileFactor>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileFactor {
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -455,6 +477,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "email_provider",
     "trusted_proxies",
     "email_templates",
+    "guardian",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -570,6 +593,7 @@ pub struct Config {
     pub trusted_proxies: Vec<IpRange>,
     pub mail: MailConfig,
     pub email_templates: EmailTemplates,
+    pub mfa: MfaPolicy,
 }
 
 /// Where mail goes and from whom.
@@ -897,6 +921,7 @@ impl Config {
         let throttle = validate_throttle(file.attack_protection.suspicious_ip_throttling)?;
         let trusted_proxies = ip_ranges("trusted_proxies", &file.trusted_proxies)?;
         let email_templates = validate_templates(file.email_templates)?;
+        let mfa = validate_guardian(file.guardian)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -922,6 +947,7 @@ impl Config {
             trusted_proxies,
             mail,
             email_templates,
+            mfa,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
@@ -955,6 +981,64 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn validate_guardian(file: Option<FileGuardian>) -> Result<MfaPolicy, ConfigError> {
+    let Some(g) = file else {
+        return Ok(MfaPolicy::default());
+    };
+    let always = match g.policy.as_deref() {
+        None | Some("never") => false,
+        Some("all-applications") => true,
+        Some(other) => {
+            return Err(invalid(
+                "guardian.policy",
+                format!("`{other}` is not one of never, all-applications"),
+            ));
+        }
+    };
+    let known = [
+        "otp",
+        "recovery-code",
+        "sms",
+        "email",
+        "push-notification",
+        "duo",
+        "webauthn-roaming",
+        "webauthn-platform",
+    ];
+    let mut policy = MfaPolicy {
+        always,
+        otp: false,
+        recovery_code: false,
+    };
+    for (name, factor) in g.factors {
+        match name.as_str() {
+            "otp" => policy.otp = factor.enabled,
+            "recovery-code" => policy.recovery_code = factor.enabled,
+            other if known.contains(&other) => {
+                if factor.enabled {
+                    return Err(invalid(
+                        format!("guardian.factors.{other}"),
+                        "this factor is not supported yet (otp, recovery-code are)",
+                    ));
+                }
+            }
+            other => {
+                return Err(invalid(
+                    format!("guardian.factors.{other}"),
+                    "unknown factor",
+                ));
+            }
+        }
+    }
+    if always && !policy.otp {
+        return Err(invalid(
+            "guardian.policy",
+            "all-applications needs an enabled factor (guardian.factors.otp)",
+        ));
+    }
+    Ok(policy)
 }
 
 fn validate_templates(

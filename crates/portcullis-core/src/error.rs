@@ -99,6 +99,32 @@ pub enum Error {
     #[error("the ticket is invalid, expired or used")]
     InvalidTicket,
 
+    // --- multi-factor authentication ---
+    #[error("multifactor authentication required")]
+    MfaRequired { mfa_token: String, enrolled: bool },
+    #[error("multifactor registration required")]
+    MfaRegistrationRequired { mfa_token: String },
+    #[error("invalid mfa_token")]
+    InvalidMfaToken,
+    #[error("expired mfa_token")]
+    ExpiredMfaToken,
+    #[error("mfa_token of another client")]
+    MfaTokenOfOtherClient,
+    #[error("the user is not enrolled")]
+    NotEnrolled,
+    #[error("invalid otp code")]
+    InvalidOtp,
+    #[error("invalid recovery code")]
+    InvalidRecoveryCode,
+    #[error("too many failed codes")]
+    MfaTooManyAttempts,
+    #[error("the user is already enrolled")]
+    AlreadyEnrolled,
+    #[error("unsupported authenticator {0}")]
+    UnsupportedAuthenticator(String),
+    #[error("authenticator not found")]
+    AuthenticatorNotFound,
+
     // --- not the client's fault ---
     #[error(transparent)]
     Store(#[from] StoreError),

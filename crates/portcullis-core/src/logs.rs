@@ -33,6 +33,14 @@ pub enum LogType {
     BlockedIpAddress,
     SuccessChangePasswordRequest,
     SuccessVerificationEmail,
+    GuardianAuthSucceeded,
+    GuardianAuthFailed,
+    GuardianOtpRateLimit,
+    GuardianRecoverySucceeded,
+    GuardianRecoveryFailed,
+    MfaRequired,
+    SuccessExchangeMfaOtp,
+    SuccessExchangeMfaRecoveryCode,
 }
 
 impl LogType {
@@ -59,6 +67,14 @@ impl LogType {
             Self::BlockedIpAddress => "limit_mu",
             Self::SuccessChangePasswordRequest => "scpr",
             Self::SuccessVerificationEmail => "sv",
+            Self::GuardianAuthSucceeded => "gd_auth_succeed",
+            Self::GuardianAuthFailed => "gd_auth_failed",
+            Self::GuardianOtpRateLimit => "gd_otp_rate_limit_exceed",
+            Self::GuardianRecoverySucceeded => "gd_recovery_succeed",
+            Self::GuardianRecoveryFailed => "gd_recovery_failed",
+            Self::MfaRequired => "mfar",
+            Self::SuccessExchangeMfaOtp => "seotpft",
+            Self::SuccessExchangeMfaRecoveryCode => "sercft",
         }
     }
 

@@ -162,12 +162,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn clear_throttle(&self, ip: &str) -> Result<bool, StoreError>;
 
     async fn insert_mfa_token(&self, token: &MfaTokenRecord) -> Result<(), StoreError>;
-    /// An unused, unexpired MFA token.
-    async fn mfa_token(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<Option<MfaTokenRecord>, StoreError>;
+    /// An unused MFA token, expired or not (the caller tells the two apart).
+    async fn mfa_token(&self, token_hash: &str) -> Result<Option<MfaTokenRecord>, StoreError>;
     /// Uses an MFA token once: `false` when it was used (or expired) meanwhile.
     async fn consume_mfa_token(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
     async fn insert_authenticator(

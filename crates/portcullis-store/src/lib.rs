@@ -470,13 +470,12 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn mfa_token(&self, token_hash: &str, now: i64) -> Result<Option<portcullis_core::mfa::MfaTokenRecord>, portcullis_core::store::StoreError> {
+            async fn mfa_token(&self, token_hash: &str) -> Result<Option<portcullis_core::mfa::MfaTokenRecord>, portcullis_core::store::StoreError> {
                 let row: Option<crate::rows::MfaTokenRow> = sqlx::query_as(
                     "SELECT token_hash, user_id, client_id, request, created_at, expires_at FROM mfa_tokens \
-                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                     WHERE token_hash = $1 AND used_at IS NULL",
                 )
                 .bind(token_hash)
-                .bind(now)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::classify)?;

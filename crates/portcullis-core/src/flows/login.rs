@@ -12,6 +12,7 @@ use crate::flows::throttle;
 use crate::identity::Email;
 use crate::logs::{LogEvent, LogType, Requester};
 use crate::mail::TemplateName;
+use crate::mfa::PendingLogin;
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
 
@@ -23,6 +24,8 @@ pub struct PasswordLogin {
     pub username: String,
     pub password: String,
     pub requester: Requester,
+    /// What the login asks for, kept with the `mfa_token` when a second factor is needed.
+    pub pending: PendingLogin,
 }
 
 pub async fn password_login(
@@ -176,6 +179,18 @@ pub async fn password_login(
     // Only a count that exists needs clearing: most logins write nothing here.
     if let (Some(key), Some(_)) = (&attempt_key, attempts) {
         tenant.store.clear_login_failures(key).await?;
+    }
+    // The second factor, when the tenant's policy demands one: no tokens yet, an mfa_token.
+    if let Err(e) =
+        crate::flows::mfa::require_second_factor(tenant, client, &user, login.pending.clone()).await
+    {
+        if matches!(
+            e,
+            Error::MfaRequired { .. } | Error::MfaRegistrationRequired { .. }
+        ) {
+            tenant.record(event(LogType::MfaRequired).user(&user)).await;
+        }
+        return Err(e);
     }
     tenant
         .store

@@ -4,6 +4,7 @@
 pub mod breach;
 pub mod client_auth;
 pub mod login;
+pub mod mfa;
 pub mod reset;
 pub mod signup;
 pub mod throttle;

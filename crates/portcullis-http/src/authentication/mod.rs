@@ -2,6 +2,7 @@
 
 mod change_password;
 mod discovery;
+mod mfa;
 mod signup;
 mod token;
 mod userinfo;
@@ -19,6 +20,13 @@ pub fn routes() -> Router<AppState> {
             post(change_password::change_password),
         )
         .route("/oauth/token", post(token::token))
+        .route("/mfa/associate", post(mfa::associate))
+        .route("/mfa/challenge", post(mfa::challenge))
+        .route("/mfa/authenticators", get(mfa::list))
+        .route(
+            "/mfa/authenticators/{id}",
+            axum::routing::delete(mfa::delete),
+        )
         .route(
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),

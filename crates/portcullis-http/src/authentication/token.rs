@@ -10,9 +10,11 @@ use portcullis_core::Error;
 use portcullis_core::config::grant;
 use portcullis_core::flows::client_auth::{ClientCredentials, authenticate};
 use portcullis_core::flows::login::{PasswordLogin, password_login};
+use portcullis_core::flows::mfa;
 use portcullis_core::flows::tokens::{
     TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
 };
+use portcullis_core::mfa::PendingLogin;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
@@ -81,9 +83,37 @@ pub async fn token(
             username,
             password,
             requester,
+            pending: PendingLogin {
+                scope: scope.clone(),
+                audience,
+                nonce: nonce.clone(),
+            },
         };
         let user = password_login(tenant, client, &grant_type, &login).await?;
         issue_user_tokens(tenant, client, &user, scope.as_deref(), api.as_ref(), nonce)?
+    } else if grant_type == grant::MFA_OTP || grant_type == grant::MFA_RECOVERY_CODE {
+        let mfa_token = require_string(&mut o, "mfa_token")?;
+        let (user, pending, recovery_code) = if grant_type == grant::MFA_OTP {
+            let otp = require_string(&mut o, "otp")?;
+            let (user, pending) =
+                mfa::redeem_otp(tenant, client, &mfa_token, &otp, &requester).await?;
+            (user, pending, None)
+        } else {
+            let code = require_string(&mut o, "recovery_code")?;
+            let (user, pending, next) =
+                mfa::redeem_recovery_code(tenant, client, &mfa_token, &code, &requester).await?;
+            (user, pending, Some(next))
+        };
+        let api = resolve_user_audience(tenant, pending.audience.as_deref())?;
+        let tokens = issue_user_tokens(
+            tenant,
+            client,
+            &user,
+            pending.scope.as_deref(),
+            api.as_ref(),
+            pending.nonce,
+        )?;
+        return Ok(token_response_with(tokens, recovery_code));
     } else {
         return Err(Error::UnsupportedGrantType(grant_type).into());
     };
@@ -119,6 +149,11 @@ fn client_credentials_from(
 }
 
 fn token_response(tokens: TokenSet) -> Response {
+    token_response_with(tokens, None)
+}
+
+/// The `mfa-recovery-code` grant adds the user's next recovery code.
+fn token_response_with(tokens: TokenSet, recovery_code: Option<String>) -> Response {
     let mut body = json!({
         "access_token": tokens.access_token,
         "expires_in": tokens.expires_in,
@@ -129,6 +164,9 @@ fn token_response(tokens: TokenSet) -> Response {
     }
     if let Some(scope) = tokens.scope {
         body["scope"] = scope.into();
+    }
+    if let Some(code) = recovery_code {
+        body["recovery_code"] = code.into();
     }
     let mut response = Json(body).into_response();
     let headers = response.headers_mut();

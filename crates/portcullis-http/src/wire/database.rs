@@ -112,6 +112,18 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::MfaRequired { .. }
+        | Error::MfaRegistrationRequired { .. }
+        | Error::InvalidMfaToken
+        | Error::ExpiredMfaToken
+        | Error::MfaTokenOfOtherClient
+        | Error::NotEnrolled
+        | Error::InvalidOtp
+        | Error::InvalidRecoveryCode
+        | Error::MfaTooManyAttempts
+        | Error::AlreadyEnrolled
+        | Error::UnsupportedAuthenticator(_)
+        | Error::AuthenticatorNotFound
         | Error::MissingAudience
         | Error::UnknownAudience(_)
         | Error::AudienceNotGranted(_)

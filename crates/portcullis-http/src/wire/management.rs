@@ -173,6 +173,18 @@ fn describe(error: &Error) -> Body {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::MfaRequired { .. }
+        | Error::MfaRegistrationRequired { .. }
+        | Error::InvalidMfaToken
+        | Error::ExpiredMfaToken
+        | Error::MfaTokenOfOtherClient
+        | Error::NotEnrolled
+        | Error::InvalidOtp
+        | Error::InvalidRecoveryCode
+        | Error::MfaTooManyAttempts
+        | Error::AlreadyEnrolled
+        | Error::UnsupportedAuthenticator(_)
+        | Error::AuthenticatorNotFound
         | Error::SuspiciousIp
         | Error::MissingAudience
         | Error::UnknownAudience(_)

@@ -41,6 +41,58 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             oauth(S::FORBIDDEN, "invalid_grant", "Wrong username or password.")
         }
         Error::UserBlocked => oauth(S::UNAUTHORIZED, "unauthorized", "user is blocked"),
+        // MFA (Auth0's ROPG + MFA and MFA API pages; Auth0.swift/Android error matching).
+        Error::MfaRequired {
+            mfa_token,
+            enrolled,
+        } => {
+            let requirement = if *enrolled { "challenge" } else { "enroll" };
+            (
+                S::FORBIDDEN,
+                json!({
+                    "error": "mfa_required",
+                    "error_description": "Multifactor authentication required",
+                    "mfa_token": mfa_token,
+                    "mfa_requirements": { requirement: [{"type": "otp"}] }
+                }),
+            )
+        }
+        Error::MfaRegistrationRequired { mfa_token } => (
+            S::FORBIDDEN,
+            json!({
+                "error": "mfa_registration_required",
+                "error_description": "Multifactor authentication required",
+                "mfa_token": mfa_token
+            }),
+        ),
+        Error::InvalidMfaToken => oauth(S::FORBIDDEN, "invalid_grant", "Malformed mfa_token"),
+        Error::ExpiredMfaToken => oauth(S::FORBIDDEN, "expired_token", "mfa_token is expired"),
+        Error::MfaTokenOfOtherClient => oauth(
+            S::FORBIDDEN,
+            "invalid_request",
+            "mfa_token not issued to this client",
+        ),
+        Error::NotEnrolled => oauth(
+            S::UNAUTHORIZED,
+            "unsupported_challenge_type",
+            "User is not enrolled with guardian",
+        ),
+        Error::InvalidOtp => oauth(S::FORBIDDEN, "invalid_grant", "Invalid otp_code."),
+        Error::InvalidRecoveryCode => {
+            oauth(S::FORBIDDEN, "invalid_grant", "MFA Authorization rejected.")
+        }
+        Error::MfaTooManyAttempts => oauth(
+            S::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many failed codes. Wait for some minutes before retrying.",
+        ),
+        Error::AlreadyEnrolled => oauth(S::FORBIDDEN, "access_denied", "User is already enrolled"),
+        Error::UnsupportedAuthenticator(kind) => oauth(
+            S::BAD_REQUEST,
+            "unsupported_challenge_type",
+            format!("Unsupported authenticator or challenge type: {kind}"),
+        ),
+        Error::AuthenticatorNotFound => oauth(S::NOT_FOUND, "not_found", "Authenticator not found"),
         Error::SuspiciousIp => oauth(S::TOO_MANY_REQUESTS, "too_many_attempts", SUSPICIOUS_IP),
         // Brute-force protection's block (seed-errors.md; quoted verbatim by Auth0's docs).
         Error::TooManyAttempts => oauth(

@@ -64,6 +64,12 @@ client_secret = "another-long-secret"
 grant_types = ["client_credentials"]
 
 [[clients]]
+name = "MFA App"
+client_id = "mfa-app"
+client_secret = "mfa-app-long-secret"
+grant_types = ["http://auth0.com/oauth/grant-type/password-realm", "http://auth0.com/oauth/grant-type/mfa-otp", "http://auth0.com/oauth/grant-type/mfa-recovery-code"]
+
+[[clients]]
 name = "Ungranted"
 client_id = "ungranted"
 client_secret = "yet-another-long-secret"

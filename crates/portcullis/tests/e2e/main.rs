@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod logs;
 mod management;
+mod mfa;
 mod password_rules;
 mod reset;
 mod signup;

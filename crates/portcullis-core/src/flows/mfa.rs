@@ -1,0 +1,405 @@
+//! The second factor of a password login, through Auth0's MFA API and grants: a login that
+//! needs MFA gets an `mfa_token` instead of tokens; with it the application enrolls a TOTP
+//! authenticator (`/mfa/associate`), challenges (`/mfa/challenge`) and redeems a code
+//! (`mfa-otp` grant) or the recovery code (`mfa-recovery-code` grant).
+
+use crate::config::{Client, grant};
+use crate::flows::users;
+use crate::logs::{LogEvent, LogType, Requester};
+use crate::mfa::totp;
+use crate::mfa::{
+    AuthenticatorKind, AuthenticatorRecord, MAX_OTP_FAILURES, MFA_TOKEN_LIFETIME_SECS,
+    MfaTokenRecord, OTP_FAILURE_WINDOW_MILLIS, PendingLogin, new_authenticator_id,
+    new_recovery_code, recovery_code_hash,
+};
+use crate::secret::{SecretDigest, random_token};
+use crate::user::UserRecord;
+use crate::{Error, Tenant};
+
+fn confirmed_otp(
+    authenticators: &[AuthenticatorRecord],
+) -> impl Iterator<Item = &AuthenticatorRecord> {
+    authenticators
+        .iter()
+        .filter(|a| a.kind == AuthenticatorKind::Otp && a.confirmed)
+}
+
+/// After a correct password: nothing when MFA is not needed; otherwise the `mfa_token` the
+/// application continues with — `mfa_required` when the user has a factor or the client can
+/// enroll one through the MFA API, `mfa_registration_required` when it cannot.
+pub async fn require_second_factor(
+    tenant: &Tenant,
+    client: &Client,
+    user: &UserRecord,
+    pending: PendingLogin,
+) -> Result<(), Error> {
+    if !tenant.config.mfa.required() {
+        return Ok(());
+    }
+    let enrolled = confirmed_otp(&tenant.store.authenticators(&user.id).await?)
+        .next()
+        .is_some();
+    let now = tenant.clock.now_millis();
+    let token = format!("mfa_{}", random_token(32));
+    let record = MfaTokenRecord {
+        token_hash: SecretDigest::of(&token).to_hex(),
+        user_id: user.user_id(),
+        client_id: client.client_id.clone(),
+        request: pending,
+        created_at: now,
+        expires_at: now + MFA_TOKEN_LIFETIME_SECS * 1000,
+    };
+    tenant.store.insert_mfa_token(&record).await?;
+    if !client.allows_grant(grant::MFA_OTP) {
+        return Err(Error::MfaRegistrationRequired { mfa_token: token });
+    }
+    Err(Error::MfaRequired {
+        mfa_token: token,
+        enrolled,
+    })
+}
+
+/// The login an `mfa_token` stands for, and its user. A token of another client is refused.
+pub async fn session(
+    tenant: &Tenant,
+    mfa_token: &str,
+    client_id: Option<&str>,
+) -> Result<(MfaTokenRecord, UserRecord), Error> {
+    if mfa_token.is_empty() || mfa_token.len() > 256 {
+        return Err(Error::InvalidMfaToken);
+    }
+    let hash = SecretDigest::of(mfa_token).to_hex();
+    let record = tenant
+        .store
+        .mfa_token(&hash)
+        .await?
+        .ok_or(Error::InvalidMfaToken)?;
+    if record.expires_at <= tenant.clock.now_millis() {
+        return Err(Error::ExpiredMfaToken);
+    }
+    if client_id.is_some_and(|c| c != record.client_id) {
+        return Err(Error::MfaTokenOfOtherClient);
+    }
+    let user = match users::get(tenant, &record.user_id).await {
+        Ok(user) => user,
+        Err(Error::UserNotFound) => return Err(Error::InvalidMfaToken),
+        Err(e) => return Err(e),
+    };
+    if user.is_blocked() {
+        return Err(Error::UserBlocked);
+    }
+    Ok((record, user))
+}
+
+/// What `/mfa/associate` returns once.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    pub secret: String,
+    pub barcode_uri: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// `POST /mfa/associate` for `otp`: a new pending TOTP authenticator (replacing an earlier
+/// pending one), and the recovery code at the first enrollment.
+pub async fn associate(
+    tenant: &Tenant,
+    mfa_token: &str,
+    authenticator_types: &[String],
+) -> Result<Enrollment, Error> {
+    let (_, user) = session(tenant, mfa_token, None).await?;
+    if authenticator_types.is_empty()
+        || authenticator_types.iter().any(|t| t != "otp")
+        || !tenant.config.mfa.otp
+    {
+        return Err(Error::UnsupportedAuthenticator(
+            authenticator_types.join(","),
+        ));
+    }
+    let existing = tenant.store.authenticators(&user.id).await?;
+    if confirmed_otp(&existing).next().is_some() {
+        return Err(Error::AlreadyEnrolled);
+    }
+    tenant
+        .store
+        .delete_pending_authenticators(&user.id, AuthenticatorKind::Otp.as_str())
+        .await?;
+    let now = tenant.clock.now_millis();
+    let secret = totp::new_secret();
+    let barcode_uri = totp::otpauth_uri(&secret, &tenant.config.tenant_name, &user.email)
+        .ok_or_else(|| Error::Store(crate::store::StoreError::Internal("TOTP URI".into())))?;
+    tenant
+        .store
+        .insert_authenticator(&AuthenticatorRecord {
+            id: new_authenticator_id(AuthenticatorKind::Otp),
+            user_id: user.id.clone(),
+            kind: AuthenticatorKind::Otp,
+            secret: Some(secret.clone()),
+            code_hash: None,
+            confirmed: false,
+            created_at: now,
+            last_step: None,
+        })
+        .await?;
+    let mut recovery_codes = Vec::new();
+    let has_recovery = existing
+        .iter()
+        .any(|a| a.kind == AuthenticatorKind::RecoveryCode);
+    if tenant.config.mfa.recovery_code && !has_recovery {
+        let code = new_recovery_code();
+        tenant
+            .store
+            .insert_authenticator(&AuthenticatorRecord {
+                id: new_authenticator_id(AuthenticatorKind::RecoveryCode),
+                user_id: user.id.clone(),
+                kind: AuthenticatorKind::RecoveryCode,
+                secret: None,
+                code_hash: Some(recovery_code_hash(&code)),
+                confirmed: true,
+                created_at: now,
+                last_step: None,
+            })
+            .await?;
+        recovery_codes.push(code);
+    }
+    Ok(Enrollment {
+        secret,
+        barcode_uri,
+        recovery_codes,
+    })
+}
+
+/// `POST /mfa/challenge` for `otp`: nothing to send, the user reads the app.
+pub async fn challenge(
+    tenant: &Tenant,
+    mfa_token: &str,
+    client_id: &str,
+    challenge_type: &str,
+) -> Result<(), Error> {
+    let (_, user) = session(tenant, mfa_token, Some(client_id)).await?;
+    if !challenge_type.split_whitespace().any(|t| t == "otp") {
+        return Err(Error::UnsupportedAuthenticator(challenge_type.to_owned()));
+    }
+    // A pending enrollment may be challenged too: its first code confirms it.
+    let authenticators = tenant.store.authenticators(&user.id).await?;
+    if authenticators
+        .iter()
+        .any(|a| a.kind == AuthenticatorKind::Otp)
+    {
+        Ok(())
+    } else {
+        Err(Error::NotEnrolled)
+    }
+}
+
+/// `GET /mfa/authenticators`.
+pub async fn authenticators(
+    tenant: &Tenant,
+    mfa_token: &str,
+) -> Result<Vec<AuthenticatorRecord>, Error> {
+    let (_, user) = session(tenant, mfa_token, None).await?;
+    Ok(tenant.store.authenticators(&user.id).await?)
+}
+
+/// `DELETE /mfa/authenticators/{id}`.
+pub async fn delete_authenticator(tenant: &Tenant, mfa_token: &str, id: &str) -> Result<(), Error> {
+    let (_, user) = session(tenant, mfa_token, None).await?;
+    if tenant
+        .store
+        .delete_authenticators(&user.id, Some(id))
+        .await?
+        == 0
+    {
+        return Err(Error::AuthenticatorNotFound);
+    }
+    Ok(())
+}
+
+fn gd_event(
+    tenant: &Tenant,
+    kind: LogType,
+    client: &Client,
+    requester: &Requester,
+    user: &UserRecord,
+) -> LogEvent {
+    LogEvent::new(kind, tenant.clock.now_millis())
+        .client(client)
+        .requester(requester)
+        .user(user)
+}
+
+/// The `mfa-otp` grant: a right, unreplayed code of a TOTP authenticator completes the login
+/// (and confirms a pending enrollment). More than ten wrong codes within an hour lock the
+/// factor, as Auth0's `gd_otp_rate_limit_exceed`.
+pub async fn redeem_otp(
+    tenant: &Tenant,
+    client: &Client,
+    mfa_token: &str,
+    otp: &str,
+    requester: &Requester,
+) -> Result<(UserRecord, PendingLogin), Error> {
+    if !client.allows_grant(grant::MFA_OTP) {
+        return Err(Error::GrantTypeNotAllowed(grant::MFA_OTP.to_owned()));
+    }
+    let (record, user) = session(tenant, mfa_token, Some(&client.client_id)).await?;
+    let now = tenant.clock.now_millis();
+    if tenant
+        .store
+        .otp_failures(&user.id, now, OTP_FAILURE_WINDOW_MILLIS)
+        .await?
+        >= MAX_OTP_FAILURES
+    {
+        tenant
+            .record(gd_event(
+                tenant,
+                LogType::GuardianOtpRateLimit,
+                client,
+                requester,
+                &user,
+            ))
+            .await;
+        return Err(Error::MfaTooManyAttempts);
+    }
+    let authenticators = tenant.store.authenticators(&user.id).await?;
+    let now_secs = tenant.clock.now_secs();
+    let matched = authenticators
+        .iter()
+        .filter(|a| a.kind == AuthenticatorKind::Otp)
+        .find_map(|a| {
+            a.secret
+                .as_deref()
+                .and_then(|s| totp::check(s, otp, now_secs))
+                .map(|step| (a, step))
+        });
+    let accepted = match matched {
+        Some((authenticator, step)) => {
+            tenant
+                .store
+                .accept_otp_step(&authenticator.id, step)
+                .await?
+        }
+        None => false,
+    };
+    if !accepted {
+        let failures = tenant
+            .store
+            .record_otp_failure(&user.id, now, OTP_FAILURE_WINDOW_MILLIS)
+            .await?;
+        tenant
+            .record(gd_event(
+                tenant,
+                LogType::GuardianAuthFailed,
+                client,
+                requester,
+                &user,
+            ))
+            .await;
+        if failures > MAX_OTP_FAILURES {
+            tenant
+                .record(gd_event(
+                    tenant,
+                    LogType::GuardianOtpRateLimit,
+                    client,
+                    requester,
+                    &user,
+                ))
+                .await;
+            return Err(Error::MfaTooManyAttempts);
+        }
+        return Err(Error::InvalidOtp);
+    }
+    if !tenant
+        .store
+        .consume_mfa_token(&record.token_hash, now)
+        .await?
+    {
+        return Err(Error::InvalidMfaToken);
+    }
+    tenant
+        .record(gd_event(
+            tenant,
+            LogType::GuardianAuthSucceeded,
+            client,
+            requester,
+            &user,
+        ))
+        .await;
+    let exchange = gd_event(
+        tenant,
+        LogType::SuccessExchangeMfaOtp,
+        client,
+        requester,
+        &user,
+    );
+    tenant
+        .store
+        .record_login(&user.id, now, requester.ip.as_deref(), &exchange)
+        .await?;
+    Ok((user, record.request))
+}
+
+/// The `mfa-recovery-code` grant: the current recovery code completes the login once and is
+/// replaced by a new one, returned to the application.
+pub async fn redeem_recovery_code(
+    tenant: &Tenant,
+    client: &Client,
+    mfa_token: &str,
+    code: &str,
+    requester: &Requester,
+) -> Result<(UserRecord, PendingLogin, String), Error> {
+    if !client.allows_grant(grant::MFA_RECOVERY_CODE) {
+        return Err(Error::GrantTypeNotAllowed(
+            grant::MFA_RECOVERY_CODE.to_owned(),
+        ));
+    }
+    let (record, user) = session(tenant, mfa_token, Some(&client.client_id)).await?;
+    let new_code = new_recovery_code();
+    let rotated = tenant
+        .store
+        .rotate_recovery_code(
+            &user.id,
+            &recovery_code_hash(code),
+            &recovery_code_hash(&new_code),
+        )
+        .await?;
+    if !rotated {
+        tenant
+            .record(gd_event(
+                tenant,
+                LogType::GuardianRecoveryFailed,
+                client,
+                requester,
+                &user,
+            ))
+            .await;
+        return Err(Error::InvalidRecoveryCode);
+    }
+    let now = tenant.clock.now_millis();
+    if !tenant
+        .store
+        .consume_mfa_token(&record.token_hash, now)
+        .await?
+    {
+        return Err(Error::InvalidMfaToken);
+    }
+    tenant
+        .record(gd_event(
+            tenant,
+            LogType::GuardianRecoverySucceeded,
+            client,
+            requester,
+            &user,
+        ))
+        .await;
+    let exchange = gd_event(
+        tenant,
+        LogType::SuccessExchangeMfaRecoveryCode,
+        client,
+        requester,
+        &user,
+    );
+    tenant
+        .store
+        .record_login(&user.id, now, requester.ip.as_deref(), &exchange)
+        .await?;
+    Ok((user, record.request, new_code))
+}

@@ -1,0 +1,371 @@
+//! MFA through the MFA API and grants: enrollment, challenge, TOTP windows and replay (the
+//! clock injected), recovery codes, the rate limit, and Auth0's answers for each failure.
+
+use portcullis_core::clock::Clock;
+use portcullis_core::mfa::totp::code_at;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, DB, REALM, STRONG, TestApp, unique};
+
+const GUARDIAN: &str = r#"
+[guardian]
+policy = "all-applications"
+[guardian.factors]
+otp = { enabled = true }
+recovery-code = { enabled = true }
+"#;
+const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
+const RECOVERY_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
+
+async fn login(
+    app: &TestApp,
+    client_id: &str,
+    secret: Option<&str>,
+    email: &str,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", REALM.to_owned()),
+        ("client_id", client_id.to_owned()),
+        ("realm", DB.to_owned()),
+        ("username", email.to_owned()),
+        ("password", STRONG.to_owned()),
+        ("scope", "openid email".to_owned()),
+    ];
+    if let Some(s) = secret {
+        form.push(("client_secret", s.to_owned()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post_form("/oauth/token", &form).await
+}
+
+async fn mfa_login(app: &TestApp, email: &str) -> (StatusCode, Value) {
+    login(app, "mfa-app", Some("mfa-app-long-secret"), email).await
+}
+
+async fn grant(
+    app: &TestApp,
+    grant_type: &str,
+    mfa_token: &str,
+    field: &str,
+    value: &str,
+) -> (StatusCode, Value) {
+    app.post_form(
+        "/oauth/token",
+        &[
+            ("grant_type", grant_type),
+            ("client_id", "mfa-app"),
+            ("client_secret", "mfa-app-long-secret"),
+            ("mfa_token", mfa_token),
+            (field, value),
+        ],
+    )
+    .await
+}
+
+async fn associate(app: &TestApp, mfa_token: &str) -> (StatusCode, Value) {
+    let response = app
+        .http
+        .post(format!("{}/mfa/associate", app.base))
+        .bearer_auth(mfa_token)
+        .json(&json!({"authenticator_types": ["otp"]}))
+        .send()
+        .await
+        .expect("send");
+    (response.status(), response.json().await.expect("json"))
+}
+
+async fn enrolled_user(app: &TestApp) -> (String, String, String) {
+    let email = format!("{}@example.com", unique("mfa-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let (_, body) = mfa_login(app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    let (_, enrollment) = associate(app, &token).await;
+    let secret = enrollment["secret"].as_str().expect("secret").to_owned();
+    let recovery = enrollment["recovery_codes"][0]
+        .as_str()
+        .expect("recovery")
+        .to_owned();
+    let code = code_at(&secret, app.clock.now_secs()).expect("code");
+    assert_eq!(
+        grant(app, OTP_GRANT, &token, "otp", &code).await.0,
+        StatusCode::OK
+    );
+    // Past the enrolling code's step and its neighbours, so later checks are not replays.
+    app.clock.advance_secs(90);
+    (email, secret, recovery)
+}
+
+#[tokio::test]
+async fn enrollment_challenge_and_the_otp_grant() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let email = format!("{}@example.com", unique("mfa-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+
+    let (status, body) = mfa_login(&app, &email).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    assert_eq!(
+        body,
+        json!({"error": "mfa_required", "error_description": "Multifactor authentication required",
+               "mfa_token": token, "mfa_requirements": {"enroll": [{"type": "otp"}]}})
+    );
+
+    let (status, enrollment) = associate(&app, &token).await;
+    assert_eq!(status, StatusCode::OK, "{enrollment}");
+    assert_eq!(enrollment["authenticator_type"], "otp");
+    let secret = enrollment["secret"].as_str().expect("secret").to_owned();
+    let uri = enrollment["barcode_uri"].as_str().expect("uri");
+    assert!(
+        uri.starts_with("otpauth://totp/portcullis:") && uri.contains(&format!("secret={secret}")),
+        "{uri}"
+    );
+    let recovery = enrollment["recovery_codes"].as_array().expect("codes");
+    assert_eq!(recovery.len(), 1);
+    assert_eq!(recovery[0].as_str().expect("code").len(), 24);
+
+    let (status, body) = app
+        .post_json("/mfa/challenge", &json!({"client_id": "mfa-app", "client_secret": "mfa-app-long-secret", "mfa_token": token, "challenge_type": "otp"}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({"challenge_type": "otp"}))
+    );
+
+    let wrong = grant(&app, OTP_GRANT, &token, "otp", "000000").await;
+    assert_eq!(
+        wrong,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "invalid_grant", "error_description": "Invalid otp_code."})
+        )
+    );
+    let code = code_at(&secret, app.clock.now_secs()).expect("code");
+    let (status, tokens) = grant(&app, OTP_GRANT, &token, "otp", &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert!(tokens["id_token"].is_string() && tokens["access_token"].is_string());
+    assert_eq!(tokens["scope"], "openid email");
+    // The mfa_token was for one login.
+    assert_eq!(
+        grant(&app, OTP_GRANT, &token, "otp", &code).await,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "invalid_grant", "error_description": "Malformed mfa_token"})
+        )
+    );
+
+    // Enrolled now: the next login is challenged, and the same code cannot be replayed.
+    let (_, body) = mfa_login(&app, &email).await;
+    assert_eq!(
+        body["mfa_requirements"],
+        json!({"challenge": [{"type": "otp"}]})
+    );
+    let second = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    assert_eq!(
+        grant(&app, OTP_GRANT, &second, "otp", &code).await.1["error_description"],
+        "Invalid otp_code."
+    );
+    assert_eq!(
+        associate(&app, &second).await,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "User is already enrolled"})
+        )
+    );
+    let response = app
+        .http
+        .get(format!("{}/mfa/authenticators", app.base))
+        .bearer_auth(&second)
+        .send()
+        .await
+        .expect("send");
+    let listed: Vec<Value> = response.json().await.expect("json");
+    let mut kinds: Vec<(&str, &str)> = listed
+        .iter()
+        .filter_map(|a| Some((a["authenticator_type"].as_str()?, a["id"].as_str()?)))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        ["otp", "recovery-code"]
+    );
+    assert!(kinds[0].1.starts_with("totp|dev_") && kinds[1].1.starts_with("recovery-code|dev_"));
+    assert!(listed.iter().all(|a| a["active"] == true));
+    app.clock.advance_secs(30);
+    let next = code_at(&secret, app.clock.now_secs()).expect("code");
+    assert_eq!(
+        grant(&app, OTP_GRANT, &second, "otp", &next).await.0,
+        StatusCode::OK
+    );
+
+    let token = app.management_token().await;
+    let (_, logs) = app.get("/api/v2/logs?sort=date:1", Some(&token)).await;
+    let types: Vec<&str> = logs
+        .as_array()
+        .expect("logs")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    for expected in ["mfar", "gd_auth_failed", "gd_auth_succeed", "seotpft"] {
+        assert!(types.contains(&expected), "{expected} in {types:?}");
+    }
+}
+
+#[tokio::test]
+async fn codes_one_step_either_side_are_accepted_and_no_further() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let (email, secret, _) = enrolled_user(&app).await;
+    let check = |offset: i64| {
+        let app = &app;
+        let email = email.clone();
+        let secret = secret.clone();
+        async move {
+            let (_, body) = mfa_login(app, &email).await;
+            let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+            let code = code_at(&secret, app.clock.now_secs() + offset).expect("code");
+            let status = grant(app, OTP_GRANT, &token, "otp", &code).await.0;
+            app.clock.advance_secs(90);
+            status
+        }
+    };
+    assert_eq!(check(-30).await, StatusCode::OK, "previous step");
+    assert_eq!(check(30).await, StatusCode::OK, "next step");
+    assert_eq!(check(-60).await, StatusCode::FORBIDDEN, "two steps old");
+    assert_eq!(check(60).await, StatusCode::FORBIDDEN, "two steps ahead");
+}
+
+#[tokio::test]
+async fn recovery_codes_are_single_use_and_renewed() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let (email, _, recovery) = enrolled_user(&app).await;
+    let (_, body) = mfa_login(&app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    assert_eq!(
+        grant(
+            &app,
+            RECOVERY_GRANT,
+            &token,
+            "recovery_code",
+            "AAAABBBBCCCCDDDDEEEEFFFF"
+        )
+        .await,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "invalid_grant", "error_description": "MFA Authorization rejected."})
+        )
+    );
+    let (status, tokens) = grant(
+        &app,
+        RECOVERY_GRANT,
+        &token,
+        "recovery_code",
+        &recovery.to_lowercase(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let renewed = tokens["recovery_code"]
+        .as_str()
+        .expect("new code")
+        .to_owned();
+    assert_ne!(renewed, recovery);
+    let (_, body) = mfa_login(&app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    assert_eq!(
+        grant(&app, RECOVERY_GRANT, &token, "recovery_code", &recovery)
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "used"
+    );
+    assert_eq!(
+        grant(&app, RECOVERY_GRANT, &token, "recovery_code", &renewed)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn ten_wrong_codes_lock_the_factor_for_an_hour() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let (email, secret, _) = enrolled_user(&app).await;
+    let (_, body) = mfa_login(&app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    for _ in 0..10 {
+        assert_eq!(
+            grant(&app, OTP_GRANT, &token, "otp", "111111").await.1["error"],
+            "invalid_grant"
+        );
+    }
+    let locked = (
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"error": "too_many_attempts", "error_description": "Too many failed codes. Wait for some minutes before retrying."}),
+    );
+    assert_eq!(
+        grant(&app, OTP_GRANT, &token, "otp", "111111").await,
+        locked
+    );
+    let right = code_at(&secret, app.clock.now_secs()).expect("code");
+    assert_eq!(
+        grant(&app, OTP_GRANT, &token, "otp", &right).await,
+        locked,
+        "even the right code"
+    );
+    let admin = app.management_token().await;
+    let (_, logs) = app
+        .get(
+            "/api/v2/logs?q=type:\"gd_otp_rate_limit_exceed\"",
+            Some(&admin),
+        )
+        .await;
+    assert!(!logs.as_array().expect("logs").is_empty());
+    app.clock.advance_secs(3_601);
+    let (_, body) = mfa_login(&app, &email).await;
+    let fresh = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    let right = code_at(&secret, app.clock.now_secs()).expect("code");
+    assert_eq!(
+        grant(&app, OTP_GRANT, &fresh, "otp", &right).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn expired_tokens_and_clients_that_cannot_enroll() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let email = format!("{}@example.com", unique("mfa-"));
+    app.signup(DB, &email, STRONG).await;
+    let (_, body) = mfa_login(&app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    app.clock.advance_secs(601);
+    assert_eq!(
+        associate(&app, &token).await,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "expired_token", "error_description": "mfa_token is expired"})
+        )
+    );
+    assert_eq!(
+        associate(&app, "garbage").await.1["error_description"],
+        "Malformed mfa_token"
+    );
+    // A client without the MFA grants cannot enroll the user through the MFA API.
+    let (status, body) = login(&app, "my-spa", None, &email).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::FORBIDDEN, &json!("mfa_registration_required"))
+    );
+    assert!(body["mfa_token"].is_string());
+    // Not enrolled: a challenge is refused as Auth0 refuses it.
+    let (_, body) = mfa_login(&app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    let (status, body) = app
+        .post_json("/mfa/challenge", &json!({"client_id": "mfa-app", "client_secret": "mfa-app-long-secret", "mfa_token": token, "challenge_type": "otp"}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "unsupported_challenge_type", "error_description": "User is not enrolled with guardian"})
+        )
+    );
+}
