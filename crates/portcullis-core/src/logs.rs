@@ -41,6 +41,7 @@ pub enum LogType {
     MfaRequired,
     SuccessExchangeMfaOtp,
     SuccessExchangeMfaRecoveryCode,
+    GuardianUnenroll,
 }
 
 impl LogType {
@@ -75,6 +76,7 @@ impl LogType {
             Self::MfaRequired => "mfar",
             Self::SuccessExchangeMfaOtp => "seotpft",
             Self::SuccessExchangeMfaRecoveryCode => "sercft",
+            Self::GuardianUnenroll => "gd_unenroll",
         }
     }
 

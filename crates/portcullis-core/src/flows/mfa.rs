@@ -403,3 +403,72 @@ pub async fn redeem_recovery_code(
         .await?;
     Ok((user, record.request, new_code))
 }
+
+/// The user's authenticators (`/api/v2/users/{id}/authentication-methods`, `/enrollments`).
+pub async fn user_authenticators(
+    tenant: &Tenant,
+    user_id: &str,
+) -> Result<Vec<AuthenticatorRecord>, Error> {
+    let user = users::get(tenant, user_id).await?;
+    Ok(tenant.store.authenticators(&user.id).await?)
+}
+
+/// Deletes one authenticator of the user, or all of them (`Auth0: gd_unenroll`).
+pub async fn delete_user_authenticators(
+    tenant: &Tenant,
+    user_id: &str,
+    id: Option<&str>,
+) -> Result<(), Error> {
+    let user = users::get(tenant, user_id).await?;
+    let deleted = tenant.store.delete_authenticators(&user.id, id).await?;
+    if id.is_some() && deleted == 0 {
+        return Err(Error::AuthenticatorNotFound);
+    }
+    if deleted > 0 {
+        let event = LogEvent::new(LogType::GuardianUnenroll, tenant.clock.now_millis()).user(&user);
+        tenant.record(event).await;
+    }
+    Ok(())
+}
+
+/// Removes the user's TOTP authenticators (`DELETE /api/v2/users/{id}/multifactor/google-authenticator`).
+pub async fn delete_user_otp(tenant: &Tenant, user_id: &str) -> Result<(), Error> {
+    let user = users::get(tenant, user_id).await?;
+    for a in tenant.store.authenticators(&user.id).await? {
+        if a.kind == AuthenticatorKind::Otp {
+            tenant
+                .store
+                .delete_authenticators(&user.id, Some(&a.id))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A new recovery code replacing the old one (`POST /api/v2/users/{id}/recovery-code-regeneration`).
+pub async fn regenerate_recovery_code(tenant: &Tenant, user_id: &str) -> Result<String, Error> {
+    let user = users::get(tenant, user_id).await?;
+    for a in tenant.store.authenticators(&user.id).await? {
+        if a.kind == AuthenticatorKind::RecoveryCode {
+            tenant
+                .store
+                .delete_authenticators(&user.id, Some(&a.id))
+                .await?;
+        }
+    }
+    let code = new_recovery_code();
+    tenant
+        .store
+        .insert_authenticator(&AuthenticatorRecord {
+            id: new_authenticator_id(AuthenticatorKind::RecoveryCode),
+            user_id: user.id.clone(),
+            kind: AuthenticatorKind::RecoveryCode,
+            secret: None,
+            code_hash: Some(recovery_code_hash(&code)),
+            confirmed: true,
+            created_at: tenant.clock.now_millis(),
+            last_step: None,
+        })
+        .await?;
+    Ok(code)
+}

@@ -3,6 +3,7 @@
 
 mod anomaly;
 mod logs;
+mod mfa;
 mod query;
 mod tickets;
 mod user_blocks;
@@ -51,6 +52,25 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/jobs/verification-email",
             post(tickets::verification_email_job),
         )
+        .route("/api/v2/users/{id}/enrollments", get(mfa::enrollments))
+        .route(
+            "/api/v2/users/{id}/authentication-methods",
+            get(mfa::methods).delete(mfa::delete_methods),
+        )
+        .route(
+            "/api/v2/users/{id}/authentication-methods/{method_id}",
+            get(mfa::method_by_id).delete(mfa::delete_method),
+        )
+        .route(
+            "/api/v2/users/{id}/multifactor/{provider}",
+            axum::routing::delete(mfa::delete_multifactor),
+        )
+        .route(
+            "/api/v2/users/{id}/recovery-code-regeneration",
+            post(mfa::regenerate_recovery_code),
+        )
+        .route("/api/v2/guardian/factors", get(mfa::factors))
+        .route("/api/v2/guardian/policies", get(mfa::policies))
         .route("/api/v2/logs", get(logs::list))
         .route("/api/v2/logs/{id}", get(logs::get))
 }

@@ -65,6 +65,11 @@ fn describe(error: &Error) -> Body {
             ),
             Some("insufficient_scope"),
         ),
+        Error::AuthenticatorNotFound => body(
+            S::NOT_FOUND,
+            "Authentication method not found.",
+            Some("inexistent_authentication_method"),
+        ),
         Error::InvalidTicket => body(
             S::NOT_FOUND,
             "The ticket does not exist, has expired or was used.",
@@ -184,7 +189,6 @@ fn describe(error: &Error) -> Body {
         | Error::MfaTooManyAttempts
         | Error::AlreadyEnrolled
         | Error::UnsupportedAuthenticator(_)
-        | Error::AuthenticatorNotFound
         | Error::SuspiciousIp
         | Error::MissingAudience
         | Error::UnknownAudience(_)

@@ -369,3 +369,152 @@ async fn expired_tokens_and_clients_that_cannot_enroll() {
         )
     );
 }
+
+#[tokio::test]
+async fn the_management_api_sees_and_resets_a_users_factors() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let admin = app.management_token().await;
+    let (email, _, _) = enrolled_user(&app).await;
+    let (_, users) = app
+        .get(
+            &format!("/api/v2/users-by-email?email={email}"),
+            Some(&admin),
+        )
+        .await;
+    let user_id = users[0]["user_id"].as_str().expect("user_id").to_owned();
+
+    let (_, enrollments) = app
+        .get(
+            &format!("/api/v2/users/{user_id}/enrollments"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(enrollments.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (&enrollments[0]["status"], &enrollments[0]["auth_method"]),
+        (&json!("confirmed"), &json!("authenticator"))
+    );
+    let (status, methods) = app
+        .get(
+            &format!("/api/v2/users/{user_id}/authentication-methods"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut types: Vec<&str> = methods
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|m| m["type"].as_str())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(types, ["recovery-code", "totp"]);
+    let (_, totals) = app
+        .get(
+            &format!("/api/v2/users/{user_id}/authentication-methods?include_totals=true"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(totals["total"], 2);
+    let totp = methods
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|m| m["type"] == "totp")
+        .expect("totp")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let encoded = totp.replace('|', "%7C");
+    let (status, one) = app
+        .get(
+            &format!("/api/v2/users/{user_id}/authentication-methods/{encoded}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!((status, &one["confirmed"]), (StatusCode::OK, &json!(true)));
+
+    // A regenerated recovery code replaces the old one.
+    let (status, regenerated) = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v2/users/{user_id}/recovery-code-regeneration"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let code = regenerated["recovery_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let (_, body) = mfa_login(&app, &email).await;
+    let token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    assert_eq!(
+        grant(&app, RECOVERY_GRANT, &token, "recovery_code", &code)
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    // Removing the TOTP authenticator sends the user back to enrollment.
+    let (status, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v2/users/{user_id}/authentication-methods/{encoded}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, body) = mfa_login(&app, &email).await;
+    assert_eq!(
+        body["mfa_requirements"],
+        json!({"enroll": [{"type": "otp"}]})
+    );
+    let (status, missing) = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v2/users/{user_id}/authentication-methods/{encoded}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &missing["errorCode"]),
+        (
+            StatusCode::NOT_FOUND,
+            &json!("inexistent_authentication_method")
+        )
+    );
+    let (status, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v2/users/{user_id}/authentication-methods"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, methods) = app
+        .get(
+            &format!("/api/v2/users/{user_id}/authentication-methods"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(methods, json!([]));
+
+    let (_, factors) = app.get("/api/v2/guardian/factors", Some(&admin)).await;
+    let enabled: Vec<&str> = factors
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|f| f["enabled"] == true)
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(enabled, ["otp", "recovery-code"]);
+    assert_eq!(
+        app.get("/api/v2/guardian/policies", Some(&admin)).await.1,
+        json!(["all-applications"])
+    );
+}
