@@ -205,6 +205,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         new_hash: &str,
     ) -> Result<bool, StoreError>;
 
+    /// A tenant setting stored by the Management API (JSON text).
+    async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
+    async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
+
     /// Deletes log events older than `before`; how many.
     async fn prune_logs(&self, before: i64) -> Result<u64, StoreError>;
     /// Appends a tenant log event.

@@ -595,6 +595,24 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn setting(&self, name: &str) -> Result<Option<String>, portcullis_core::store::StoreError> {
+                sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::classify)
+            }
+
+            async fn put_setting(&self, name: &str, value: &str) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+                    .bind(name)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
             async fn prune_logs(&self, before: i64) -> Result<u64, portcullis_core::store::StoreError> {
                 let done = sqlx::query("DELETE FROM logs WHERE date < $1")
                     .bind(before)

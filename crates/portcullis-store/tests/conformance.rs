@@ -678,6 +678,18 @@ async fn mfa_tokens_and_authenticators(s: Arc<dyn Store>) {
     );
 }
 
+async fn settings_are_upserted(s: Arc<dyn Store>) {
+    assert_eq!(s.setting("guardian").await.expect("get"), None);
+    s.put_setting("guardian", "{\"a\":1}").await.expect("put");
+    s.put_setting("guardian", "{\"a\":2}")
+        .await
+        .expect("put again");
+    assert_eq!(
+        s.setting("guardian").await.expect("get").as_deref(),
+        Some("{\"a\":2}")
+    );
+}
+
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
     s.insert_user(&u).await.expect("insert");
@@ -806,6 +818,7 @@ conformance!(
     tickets_are_single_use_and_expire,
     throttle_buckets_admit_exactly_max_attempts,
     mfa_tokens_and_authenticators,
+    settings_are_upserted,
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,

@@ -33,7 +33,7 @@ pub async fn require_second_factor(
     user: &UserRecord,
     pending: PendingLogin,
 ) -> Result<(), Error> {
-    if !tenant.config.mfa.required() {
+    if !policy(tenant).await?.required() {
         return Ok(());
     }
     let enrolled = confirmed_otp(&tenant.store.authenticators(&user.id).await?)
@@ -107,9 +107,10 @@ pub async fn associate(
     authenticator_types: &[String],
 ) -> Result<Enrollment, Error> {
     let (_, user) = session(tenant, mfa_token, None).await?;
+    let factors = policy(tenant).await?;
     if authenticator_types.is_empty()
         || authenticator_types.iter().any(|t| t != "otp")
-        || !tenant.config.mfa.otp
+        || !factors.otp
     {
         return Err(Error::UnsupportedAuthenticator(
             authenticator_types.join(","),
@@ -144,7 +145,7 @@ pub async fn associate(
     let has_recovery = existing
         .iter()
         .any(|a| a.kind == AuthenticatorKind::RecoveryCode);
-    if tenant.config.mfa.recovery_code && !has_recovery {
+    if factors.recovery_code && !has_recovery {
         let code = new_recovery_code();
         tenant
             .store
@@ -471,4 +472,20 @@ pub async fn regenerate_recovery_code(tenant: &Tenant, user_id: &str) -> Result<
         })
         .await?;
     Ok(code)
+}
+
+/// The tenant's Guardian policy: the Management API's stored override, else the configuration.
+pub async fn policy(tenant: &Tenant) -> Result<crate::mfa::MfaPolicy, Error> {
+    Ok(match tenant.store.setting(crate::mfa::SETTING).await? {
+        Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| tenant.config.mfa.clone()),
+        None => tenant.config.mfa.clone(),
+    })
+}
+
+/// Stores a changed Guardian policy for every node.
+pub async fn set_policy(tenant: &Tenant, policy: &crate::mfa::MfaPolicy) -> Result<(), Error> {
+    let text = serde_json::to_string(policy)
+        .map_err(|e| crate::store::StoreError::Internal(e.to_string()))?;
+    tenant.store.put_setting(crate::mfa::SETTING, &text).await?;
+    Ok(())
 }

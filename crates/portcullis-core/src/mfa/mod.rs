@@ -6,14 +6,18 @@ pub mod totp;
 
 use serde::{Deserialize, Serialize};
 
-/// `[guardian]`: whether MFA is demanded, and which factors are on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `[guardian]`: whether MFA is demanded, and which factors are on. The Management API's
+/// `PUT /guardian/…` stores an override (shared by every node) under [`SETTING`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaPolicy {
     /// Auth0's `all-applications` policy.
     pub always: bool,
     pub otp: bool,
     pub recovery_code: bool,
 }
+
+/// The settings key of the stored Guardian policy.
+pub const SETTING: &str = "guardian";
 
 impl MfaPolicy {
     pub fn required(&self) -> bool {

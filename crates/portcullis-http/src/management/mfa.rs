@@ -151,35 +151,122 @@ pub async fn regenerate_recovery_code(
     Ok(Json(json!({ "recovery_code": code })))
 }
 
+const FACTOR_NAMES: [&str; 8] = [
+    "push-notification",
+    "sms",
+    "email",
+    "duo",
+    "otp",
+    "webauthn-roaming",
+    "webauthn-platform",
+    "recovery-code",
+];
+const UPDATE_FACTORS: &[&str] = &["update:guardian_factors"];
+const UPDATE_POLICIES: &[&str] = &["update:mfa_policies"];
+
 /// The factors Auth0 names, with this tenant's settings (only `otp` and `recovery-code` can be on).
 pub async fn factors(State(app): State<AppState>, request: Request) -> Outcome<Json<Value>> {
     authorize(&app, request.headers(), READ_FACTORS)?;
-    let policy = &app.tenant.config.mfa;
-    let names = [
-        ("push-notification", false),
-        ("sms", false),
-        ("email", false),
-        ("duo", false),
-        ("otp", policy.otp),
-        ("webauthn-roaming", false),
-        ("webauthn-platform", false),
-        ("recovery-code", policy.recovery_code),
-    ];
+    let policy = mfa::policy(&app.tenant).await?;
     Ok(Json(Value::Array(
-        names
+        FACTOR_NAMES
             .iter()
-            .map(
-                |(name, enabled)| json!({"name": name, "enabled": enabled, "trial_expired": false}),
-            )
+            .map(|name| {
+                let enabled = match *name {
+                    "otp" => policy.otp,
+                    "recovery-code" => policy.recovery_code,
+                    _ => false,
+                };
+                json!({"name": name, "enabled": enabled, "trial_expired": false})
+            })
             .collect(),
     )))
 }
 
+/// `PUT /api/v2/guardian/factors/{name}` `{"enabled": bool}`; factors not built here cannot be
+/// turned on.
+pub async fn put_factor(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Outcome<Json<Value>> {
+    let (parts, body) = request.into_parts();
+    authorize(&app, &parts.headers, UPDATE_FACTORS)?;
+    let mut o = crate::extract::read_object(
+        &parts.headers,
+        body,
+        crate::extract::Accepts::JsonOnly,
+        false,
+    )
+    .await?;
+    let enabled = crate::extract::take_bool(&mut o, "enabled")?
+        .ok_or(RequestError::MissingField("enabled"))?;
+    crate::extract::reject_unknown(o)?;
+    let mut policy = mfa::policy(&app.tenant).await?;
+    match name.as_str() {
+        "otp" => policy.otp = enabled,
+        "recovery-code" => policy.recovery_code = enabled,
+        other if FACTOR_NAMES.contains(&other) && !enabled => {}
+        other if FACTOR_NAMES.contains(&other) => {
+            return Err(RequestError::InvalidField {
+                field: "name".into(),
+                problem: format!("the {other} factor is not available on this server"),
+            }
+            .into());
+        }
+        other => {
+            return Err(RequestError::InvalidField {
+                field: "name".into(),
+                problem: format!("No enum match for: {other}"),
+            }
+            .into());
+        }
+    }
+    if policy.always && !policy.otp {
+        policy.always = false;
+    }
+    mfa::set_policy(&app.tenant, &policy).await?;
+    Ok(Json(json!({ "enabled": enabled })))
+}
+
 pub async fn policies(State(app): State<AppState>, request: Request) -> Outcome<Json<Value>> {
     authorize(&app, request.headers(), READ_POLICIES)?;
-    Ok(Json(if app.tenant.config.mfa.always {
+    let policy = mfa::policy(&app.tenant).await?;
+    Ok(Json(if policy.always {
         json!(["all-applications"])
     } else {
         json!([])
     }))
+}
+
+/// `PUT /api/v2/guardian/policies` with `[]` or `["all-applications"]`; echoes the array.
+pub async fn put_policies(State(app): State<AppState>, request: Request) -> Outcome<Json<Value>> {
+    let (parts, body) = request.into_parts();
+    authorize(&app, &parts.headers, UPDATE_POLICIES)?;
+    let bytes = axum::body::to_bytes(body, crate::extract::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| RequestError::PayloadTooLarge)?;
+    let list: Vec<String> =
+        serde_json::from_slice(&bytes).map_err(|e| RequestError::MalformedBody(e.to_string()))?;
+    let mut policy = mfa::policy(&app.tenant).await?;
+    policy.always = match list.as_slice() {
+        [] => false,
+        [one] if one == "all-applications" => true,
+        _ => {
+            return Err(RequestError::InvalidField {
+                field: "policies".into(),
+                problem: "only [] and [\"all-applications\"] are supported".into(),
+            }
+            .into());
+        }
+    };
+    if policy.always && !policy.otp {
+        return Err(RequestError::InvalidField {
+            field: "policies".into(),
+            problem: "all-applications needs the otp factor enabled".into(),
+        }
+        .into());
+    }
+    mfa::set_policy(&app.tenant, &policy).await?;
+    Ok(Json(json!(list)))
 }

@@ -70,7 +70,14 @@ pub fn routes() -> Router<AppState> {
             post(mfa::regenerate_recovery_code),
         )
         .route("/api/v2/guardian/factors", get(mfa::factors))
-        .route("/api/v2/guardian/policies", get(mfa::policies))
+        .route(
+            "/api/v2/guardian/factors/{name}",
+            axum::routing::put(mfa::put_factor),
+        )
+        .route(
+            "/api/v2/guardian/policies",
+            get(mfa::policies).put(mfa::put_policies),
+        )
         .route("/api/v2/logs", get(logs::list))
         .route("/api/v2/logs/{id}", get(logs::get))
 }

@@ -518,3 +518,59 @@ async fn the_management_api_sees_and_resets_a_users_factors() {
         json!(["all-applications"])
     );
 }
+
+#[tokio::test]
+async fn the_guardian_policy_can_be_changed_through_the_management_api() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let admin = app.management_token().await;
+    let email = format!("{}@example.com", unique("mfa-"));
+    app.signup(DB, &email, STRONG).await;
+    assert_eq!(mfa_login(&app, &email).await.0, StatusCode::FORBIDDEN);
+    let put = |path: &'static str, body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send(reqwest::Method::PUT, path, &admin, Some(&body))
+                .await
+        }
+    };
+    assert_eq!(
+        put("/api/v2/guardian/policies", json!([])).await,
+        (StatusCode::OK, json!([]))
+    );
+    assert_eq!(
+        mfa_login(&app, &email).await.0,
+        StatusCode::OK,
+        "MFA no longer required"
+    );
+    assert_eq!(
+        put("/api/v2/guardian/policies", json!(["all-applications"]))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(mfa_login(&app, &email).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        put(
+            "/api/v2/guardian/factors/recovery-code",
+            json!({"enabled": false})
+        )
+        .await,
+        (StatusCode::OK, json!({"enabled": false}))
+    );
+    let (_, body) = mfa_login(&app, &email).await;
+    let (_, enrollment) = associate(&app, body["mfa_token"].as_str().expect("token")).await;
+    assert!(enrollment.get("recovery_codes").is_none(), "{enrollment}");
+    assert_eq!(
+        put("/api/v2/guardian/factors/sms", json!({"enabled": true}))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        put("/api/v2/guardian/policies", json!(["confidence-score"]))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+}
