@@ -1048,7 +1048,7 @@ fn validate_templates(
     for (name, t) in file {
         let key = format!("email_templates.{name}");
         let template_name = TemplateName::parse(&name).ok_or_else(|| {
-            invalid(&key, "not one of verify_email, reset_email, welcome_email, blocked_account, stolen_credentials")
+            invalid(&key, "not one of verify_email, reset_email, welcome_email, blocked_account, stolen_credentials, enrollment_email")
         })?;
         let body = match (t.body, t.body_file) {
             (Some(_), Some(_)) => return Err(invalid(&key, "give body or body_file, not both")),

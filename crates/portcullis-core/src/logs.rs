@@ -42,6 +42,8 @@ pub enum LogType {
     SuccessExchangeMfaOtp,
     SuccessExchangeMfaRecoveryCode,
     GuardianUnenroll,
+    GuardianStartEnroll,
+    GuardianEnrollmentComplete,
 }
 
 impl LogType {
@@ -77,6 +79,8 @@ impl LogType {
             Self::SuccessExchangeMfaOtp => "seotpft",
             Self::SuccessExchangeMfaRecoveryCode => "sercft",
             Self::GuardianUnenroll => "gd_unenroll",
+            Self::GuardianStartEnroll => "gd_start_enroll",
+            Self::GuardianEnrollmentComplete => "gd_enrollment_complete",
         }
     }
 

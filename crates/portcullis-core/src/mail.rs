@@ -32,15 +32,17 @@ pub enum TemplateName {
     WelcomeEmail,
     BlockedAccount,
     StolenCredentials,
+    EnrollmentEmail,
 }
 
 impl TemplateName {
-    pub const ALL: [TemplateName; 5] = [
+    pub const ALL: [TemplateName; 6] = [
         Self::VerifyEmail,
         Self::ResetEmail,
         Self::WelcomeEmail,
         Self::BlockedAccount,
         Self::StolenCredentials,
+        Self::EnrollmentEmail,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +52,7 @@ impl TemplateName {
             Self::WelcomeEmail => "welcome_email",
             Self::BlockedAccount => "blocked_account",
             Self::StolenCredentials => "stolen_credentials",
+            Self::EnrollmentEmail => "enrollment_email",
         }
     }
 
@@ -64,6 +67,7 @@ impl TemplateName {
             Self::WelcomeEmail => "Welcome to {{ friendly_name }}",
             Self::BlockedAccount => "Your account has been blocked",
             Self::StolenCredentials => "Your password was found in a data breach",
+            Self::EnrollmentEmail => "Set up multi-factor authentication",
         }
     }
 
@@ -90,6 +94,10 @@ impl TemplateName {
                 "Hello,\n\nSomeone just logged in to your {{ friendly_name }} account ({{ user.email }}) with your \
                  correct password, and that password appears in a public data breach of another website.\n\n\
                  Please change your password, and change it on every other site where you used it.\n"
+            }
+            Self::EnrollmentEmail => {
+                "Hello,\n\nYou have been invited to protect your {{ friendly_name }} account ({{ user.email }}) \
+                 with an authenticator app. Open this link to set it up:\n{{ url }}\n"
             }
         }
     }

@@ -11,6 +11,7 @@ pub enum TicketKind {
     Unblock,
     ResetPassword,
     VerifyEmail,
+    GuardianEnrollment,
 }
 
 impl TicketKind {
@@ -19,6 +20,7 @@ impl TicketKind {
             Self::Unblock => "unblock",
             Self::ResetPassword => "reset_password",
             Self::VerifyEmail => "verify_email",
+            Self::GuardianEnrollment => "guardian_enrollment",
         }
     }
 }

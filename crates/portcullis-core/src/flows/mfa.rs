@@ -162,6 +162,8 @@ pub async fn associate(
             .await?;
         recovery_codes.push(code);
     }
+    let event = LogEvent::new(LogType::GuardianStartEnroll, now).user(&user);
+    tenant.record(event).await;
     Ok(Enrollment {
         secret,
         barcode_uri,
@@ -271,14 +273,15 @@ pub async fn redeem_otp(
                 .and_then(|s| totp::check(s, otp, now_secs))
                 .map(|step| (a, step))
         });
-    let accepted = match matched {
-        Some((authenticator, step)) => {
+    let (accepted, enrolling) = match matched {
+        Some((authenticator, step)) => (
             tenant
                 .store
                 .accept_otp_step(&authenticator.id, step)
-                .await?
-        }
-        None => false,
+                .await?,
+            !authenticator.confirmed,
+        ),
+        None => (false, false),
     };
     if !accepted {
         let failures = tenant
@@ -314,6 +317,17 @@ pub async fn redeem_otp(
         .await?
     {
         return Err(Error::InvalidMfaToken);
+    }
+    if enrolling {
+        tenant
+            .record(gd_event(
+                tenant,
+                LogType::GuardianEnrollmentComplete,
+                client,
+                requester,
+                &user,
+            ))
+            .await;
     }
     tenant
         .record(gd_event(
@@ -488,4 +502,152 @@ pub async fn set_policy(tenant: &Tenant, policy: &crate::mfa::MfaPolicy) -> Resu
         .map_err(|e| crate::store::StoreError::Internal(e.to_string()))?;
     tenant.store.put_setting(crate::mfa::SETTING, &text).await?;
     Ok(())
+}
+
+/// Guardian enrollment tickets live 5 days, as Auth0's.
+pub const ENROLLMENT_TICKET_LIFETIME_SECS: i64 = 432_000;
+
+/// `POST /api/v2/guardian/enrollments/ticket`: a link to the hosted enrollment page, mailed
+/// to the user when asked. Returns the ticket id and URL.
+pub async fn enrollment_ticket(
+    tenant: &Tenant,
+    user_id: &str,
+    send_mail: bool,
+) -> Result<(String, String), Error> {
+    let user = users::get(tenant, user_id).await?;
+    let token = crate::tickets::issue(
+        tenant,
+        crate::tickets::TicketKind::GuardianEnrollment,
+        &user.user_id(),
+        serde_json::Map::new(),
+        ENROLLMENT_TICKET_LIFETIME_SECS,
+    )
+    .await?;
+    let url = format!(
+        "{}guardian-enrollment-ticket?ticket={token}",
+        tenant.config.issuer
+    );
+    if send_mail {
+        tenant.send_template(
+            crate::mail::TemplateName::EnrollmentEmail,
+            &user,
+            Some(&url),
+        );
+    }
+    Ok((token, url))
+}
+
+/// What the hosted enrollment page shows.
+#[derive(Debug, Clone)]
+pub struct EnrollmentPage {
+    pub email: String,
+    pub secret: String,
+    pub barcode_uri: String,
+}
+
+async fn enrollment_user(tenant: &Tenant, token: &str) -> Result<UserRecord, Error> {
+    let ticket = crate::tickets::peek(
+        tenant,
+        crate::tickets::TicketKind::GuardianEnrollment,
+        token,
+    )
+    .await?
+    .ok_or(Error::InvalidTicket)?;
+    users::get(tenant, &ticket.user_id).await
+}
+
+/// Opens the hosted enrollment page: a fresh pending TOTP authenticator to scan.
+pub async fn start_ticket_enrollment(
+    tenant: &Tenant,
+    token: &str,
+) -> Result<EnrollmentPage, Error> {
+    let user = enrollment_user(tenant, token).await?;
+    let existing = tenant.store.authenticators(&user.id).await?;
+    if confirmed_otp(&existing).next().is_some() {
+        return Err(Error::AlreadyEnrolled);
+    }
+    tenant
+        .store
+        .delete_pending_authenticators(&user.id, AuthenticatorKind::Otp.as_str())
+        .await?;
+    let secret = totp::new_secret();
+    let barcode_uri = totp::otpauth_uri(&secret, &tenant.config.tenant_name, &user.email)
+        .ok_or_else(|| Error::Store(crate::store::StoreError::Internal("TOTP URI".into())))?;
+    let now = tenant.clock.now_millis();
+    tenant
+        .store
+        .insert_authenticator(&AuthenticatorRecord {
+            id: new_authenticator_id(AuthenticatorKind::Otp),
+            user_id: user.id.clone(),
+            kind: AuthenticatorKind::Otp,
+            secret: Some(secret.clone()),
+            code_hash: None,
+            confirmed: false,
+            created_at: now,
+            last_step: None,
+        })
+        .await?;
+    tenant
+        .record(LogEvent::new(LogType::GuardianStartEnroll, now).user(&user))
+        .await;
+    Ok(EnrollmentPage {
+        email: user.email,
+        secret,
+        barcode_uri,
+    })
+}
+
+/// Confirms the page's enrollment with a code from the app; uses the ticket. Returns the
+/// recovery code when this is the user's first.
+pub async fn finish_ticket_enrollment(
+    tenant: &Tenant,
+    token: &str,
+    code: &str,
+) -> Result<Option<String>, Error> {
+    let user = enrollment_user(tenant, token).await?;
+    let now_secs = tenant.clock.now_secs();
+    let authenticators = tenant.store.authenticators(&user.id).await?;
+    let matched = authenticators
+        .iter()
+        .filter(|a| a.kind == AuthenticatorKind::Otp && !a.confirmed)
+        .find_map(|a| {
+            a.secret
+                .as_deref()
+                .and_then(|s| totp::check(s, code, now_secs))
+                .map(|step| (a, step))
+        });
+    let Some((authenticator, step)) = matched else {
+        return Err(Error::InvalidOtp);
+    };
+    if !tenant
+        .store
+        .accept_otp_step(&authenticator.id, step)
+        .await?
+    {
+        return Err(Error::InvalidOtp);
+    }
+    crate::tickets::redeem(
+        tenant,
+        crate::tickets::TicketKind::GuardianEnrollment,
+        token,
+    )
+    .await?;
+    tenant
+        .record(
+            LogEvent::new(
+                LogType::GuardianEnrollmentComplete,
+                tenant.clock.now_millis(),
+            )
+            .user(&user),
+        )
+        .await;
+    let has_recovery = authenticators
+        .iter()
+        .any(|a| a.kind == AuthenticatorKind::RecoveryCode);
+    if policy(tenant).await?.recovery_code && !has_recovery {
+        return Ok(Some(
+            regenerate_recovery_code(tenant, &user.user_id()).await?,
+        ));
+    }
+    Ok(None)
 }

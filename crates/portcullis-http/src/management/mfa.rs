@@ -162,6 +162,34 @@ const FACTOR_NAMES: [&str; 8] = [
     "recovery-code",
 ];
 const UPDATE_FACTORS: &[&str] = &["update:guardian_factors"];
+const CREATE_TICKETS: &[&str] = &["create:guardian_enrollment_tickets"];
+
+/// `POST /api/v2/guardian/enrollments/ticket` `{user_id, send_mail?}`.
+pub async fn enrollment_ticket(
+    State(app): State<AppState>,
+    request: Request,
+) -> Outcome<Json<Value>> {
+    let (parts, body) = request.into_parts();
+    authorize(&app, &parts.headers, CREATE_TICKETS)?;
+    let mut o = crate::extract::read_object(
+        &parts.headers,
+        body,
+        crate::extract::Accepts::JsonOnly,
+        false,
+    )
+    .await?;
+    let user_id = crate::extract::require_string(&mut o, "user_id")?;
+    let send_mail = crate::extract::take_bool(&mut o, "send_mail")?.unwrap_or(false);
+    for accepted in ["email", "email_locale", "factor"] {
+        crate::extract::take_string(&mut o, accepted)?;
+    }
+    crate::extract::take_bool(&mut o, "allow_multiple_enrollments")?;
+    crate::extract::reject_unknown(o)?;
+    let (ticket_id, ticket_url) = mfa::enrollment_ticket(&app.tenant, &user_id, send_mail).await?;
+    Ok(Json(
+        json!({"ticket_id": ticket_id, "ticket_url": ticket_url}),
+    ))
+}
 const UPDATE_POLICIES: &[&str] = &["update:mfa_policies"];
 
 /// The factors Auth0 names, with this tenant's settings (only `otp` and `recovery-code` can be on).

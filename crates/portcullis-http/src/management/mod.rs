@@ -69,6 +69,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/users/{id}/recovery-code-regeneration",
             post(mfa::regenerate_recovery_code),
         )
+        .route(
+            "/api/v2/guardian/enrollments/ticket",
+            post(mfa::enrollment_ticket),
+        )
         .route("/api/v2/guardian/factors", get(mfa::factors))
         .route(
             "/api/v2/guardian/factors/{name}",

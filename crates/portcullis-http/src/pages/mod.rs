@@ -1,5 +1,6 @@
 //! Hosted pages a user reaches from mail.
 
+mod enrollment;
 mod reset;
 mod unblock;
 mod verify;
@@ -13,6 +14,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))
         .route("/lo/reset", get(reset::show).post(reset::submit))
+        .route(
+            "/guardian-enrollment-ticket",
+            get(enrollment::show).post(enrollment::confirm),
+        )
         .route(
             "/u/email-verification",
             get(verify::confirm).post(verify::verify),

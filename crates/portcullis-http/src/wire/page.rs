@@ -27,6 +27,9 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
                 "This password was detected in a public data breach on another website. Please use a different password.",
             ),
         ),
+        // Lock's `mfa_invalid_code` text.
+        Error::InvalidOtp => (S::BAD_REQUEST, text("Wrong code. Please try again.")),
+        Error::AlreadyEnrolled => (S::BAD_REQUEST, text("You are already enrolled.")),
         Error::InvalidTicket | Error::UserNotFound => (
             S::BAD_REQUEST,
             text("This link is invalid, has expired, or was already used."),
@@ -58,10 +61,8 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::ExpiredMfaToken
         | Error::MfaTokenOfOtherClient
         | Error::NotEnrolled
-        | Error::InvalidOtp
         | Error::InvalidRecoveryCode
         | Error::MfaTooManyAttempts
-        | Error::AlreadyEnrolled
         | Error::UnsupportedAuthenticator(_)
         | Error::AuthenticatorNotFound
         | Error::SuspiciousIp

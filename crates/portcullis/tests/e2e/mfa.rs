@@ -574,3 +574,79 @@ async fn the_guardian_policy_can_be_changed_through_the_management_api() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn an_enrollment_ticket_leads_to_a_hosted_enrollment() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let admin = app.management_token().await;
+    let email = format!("{}@example.com", unique("mfa-"));
+    let (_, signed_up) = app.signup(DB, &email, STRONG).await;
+    let user_id = format!("auth0|{}", signed_up["_id"].as_str().expect("_id"));
+    let (status, ticket) = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v2/guardian/enrollments/ticket",
+            &admin,
+            Some(&json!({"user_id": user_id, "send_mail": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ticket}");
+    let url = ticket["ticket_url"].as_str().expect("url").to_owned();
+    assert!(url.starts_with(&format!("{}/guardian-enrollment-ticket?ticket=", app.base)));
+    assert_eq!(app.mails("multi-factor", 1).await.len(), 1);
+
+    let html = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("<svg"), "a QR code");
+    let secret = html
+        .split("<code>")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .expect("secret")
+        .to_owned();
+    let token = ticket["ticket_id"].as_str().expect("id").to_owned();
+    let wrong = app
+        .http
+        .post(format!("{}/guardian-enrollment-ticket", app.base))
+        .form(&[("ticket", token.as_str()), ("code", "000000")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("html")
+            .contains("Wrong code. Please try again.")
+    );
+    let code = code_at(&secret, app.clock.now_secs()).expect("code");
+    let done = app
+        .http
+        .post(format!("{}/guardian-enrollment-ticket", app.base))
+        .form(&[("ticket", token.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.expect("html");
+    assert!(
+        html.contains("You are enrolled") && html.contains("recovery code"),
+        "{html}"
+    );
+    // The user is enrolled: the next login is a challenge, and the ticket is used.
+    let (_, body) = mfa_login(&app, &email).await;
+    assert_eq!(
+        body["mfa_requirements"],
+        json!({"challenge": [{"type": "otp"}]})
+    );
+    let again = app.http.get(&url).send().await.expect("get");
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}
