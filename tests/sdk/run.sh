@@ -7,6 +7,9 @@
 #   PORTCULLIS_DOMAIN       host:port of the HTTPS listener, no scheme   (required)
 #   PORTCULLIS_CA_FILE      PEM of the CA that signed its certificate    (optional)
 #   PORTCULLIS_HTTP_DOMAIN  host:port of the plain-HTTP listener         (optional)
+#   PORTCULLIS_MFA_DOMAIN   host:port of the separate HTTPS server of the MFA tenant
+#                           (portcullis.mfa.toml, same CA)               (optional; the
+#                           MFA tests are skipped without it)
 #
 # Installs pinned dependencies into tests/sdk/python/.venv and
 # tests/sdk/node/node_modules, runs every requested suite (a failing suite does not
@@ -33,11 +36,11 @@ if [ -n "${PORTCULLIS_CA_FILE:-}" ]; then
     export NODE_EXTRA_CA_CERTS="$PORTCULLIS_CA_FILE"  # node fetch / https
 fi
 
-wait_for_server() {
-    # Up to ~30 s for https://$PORTCULLIS_DOMAIN/.well-known/openid-configuration.
-    python3 - <<'PY'
+wait_for_server() { # $1 = host:port
+    # Up to ~30 s for https://$1/.well-known/openid-configuration.
+    WAIT_DOMAIN="$1" python3 - <<'PY'
 import os, ssl, sys, time, urllib.request
-url = f"https://{os.environ['PORTCULLIS_DOMAIN']}/.well-known/openid-configuration"
+url = f"https://{os.environ['WAIT_DOMAIN']}/.well-known/openid-configuration"
 ctx = ssl.create_default_context(cafile=os.environ.get("PORTCULLIS_CA_FILE") or None)
 last = None
 for _ in range(60):
@@ -72,7 +75,10 @@ run_node() {
     (cd "$dir" && node --test --test-concurrency=1 test/*.test.mjs)
 }
 
-if ! wait_for_server; then
+if ! wait_for_server "$PORTCULLIS_DOMAIN"; then
+    exit 1
+fi
+if [ -n "${PORTCULLIS_MFA_DOMAIN:-}" ] && ! wait_for_server "$PORTCULLIS_MFA_DOMAIN"; then
     exit 1
 fi
 

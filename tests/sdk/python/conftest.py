@@ -6,6 +6,8 @@ Environment (set by tests/sdk/run.sh or by hand):
                           when the certificate is already trusted)
   PORTCULLIS_HTTP_DOMAIN  host:port of the plain-HTTP listener (optional; only the
                           protocol="http" smoke test uses it)
+  PORTCULLIS_MFA_DOMAIN   host:port of the separate MFA tenant's HTTPS listener, same CA
+                          (optional; test_mfa.py is skipped without it)
 
 auth0-python talks HTTPS through two stacks, each with its own trust settings:
   * auth0.authentication.* and the JWKS fetch of AsymmetricSignatureVerifier use
@@ -35,6 +37,10 @@ BACKEND_CLIENT_SECRET = "a-long-random-secret"
 DB_CONNECTION = "Username-Password-Authentication"
 USERNAME_CONNECTION = "with-username"
 CLOSED_CONNECTION = "closed"
+# The MFA tenant (tests/sdk/portcullis.mfa.toml): Guardian policy "all-applications" with the
+# otp and recovery-code factors; "mfa-app" may use the MFA API and the MFA grants.
+MFA_CLIENT_ID = "mfa-app"
+MFA_CLIENT_SECRET = "mfa-app-long-secret"
 # "low" policy plus password_dictionary (10k list + "drawbridge"), password_no_personal_info
 # and password_history (size 3).
 RULES_CONNECTION = "rules"
@@ -67,6 +73,14 @@ def http_domain() -> str:
     value = os.environ.get("PORTCULLIS_HTTP_DOMAIN")
     if not value:
         pytest.skip("PORTCULLIS_HTTP_DOMAIN not set")
+    return value
+
+
+@pytest.fixture(scope="session")
+def mfa_domain() -> str:
+    value = os.environ.get("PORTCULLIS_MFA_DOMAIN")
+    if not value:
+        pytest.skip("PORTCULLIS_MFA_DOMAIN not set")
     return value
 
 

@@ -72,8 +72,8 @@ pub async fn list(State(app): State<AppState>, request: Request) -> Outcome<Json
     Ok(Json(Value::Array(
         authenticators
             .iter()
-            .filter(|a| a.confirmed)
-            .map(|a| json!({"id": a.id, "authenticator_type": a.kind.as_str(), "active": true}))
+            // A pending enrollment is listed as inactive until its first code confirms it.
+            .map(|a| json!({"id": a.id, "authenticator_type": a.kind.as_str(), "active": a.confirmed}))
             .collect(),
     )))
 }

@@ -2,6 +2,8 @@
 //
 //   PORTCULLIS_DOMAIN   host:port of the HTTPS listener, no scheme (required)
 //   PORTCULLIS_CA_FILE  PEM of the CA that signed the server certificate (optional)
+//   PORTCULLIS_MFA_DOMAIN  host:port of the separate MFA tenant's HTTPS listener, same CA
+//                       (optional; test/mfa.test.mjs is skipped without it)
 //
 // Node reads extra trust anchors only at process start, so NODE_EXTRA_CA_CERTS must
 // already point at the CA file when `node --test` starts (tests/sdk/run.sh does that;
@@ -23,6 +25,13 @@ if (caFile && process.env.NODE_EXTRA_CA_CERTS !== caFile) {
 
 export const ISSUER = `https://${DOMAIN}/`;
 export const MGMT_AUDIENCE = `https://${DOMAIN}/api/v2/`;
+
+// The MFA tenant (tests/sdk/portcullis.mfa.toml): Guardian policy "all-applications" with the
+// otp and recovery-code factors; "mfa-app" may use the MFA API and the MFA grants.
+export const MFA_DOMAIN = process.env.PORTCULLIS_MFA_DOMAIN || undefined;
+export const MFA_ISSUER = MFA_DOMAIN && `https://${MFA_DOMAIN}/`;
+export const MFA_CLIENT_ID = "mfa-app";
+export const MFA_CLIENT_SECRET = "mfa-app-long-secret";
 
 export const SPA_CLIENT_ID = "my-spa";
 export const BACKEND_CLIENT_ID = "backend";
