@@ -17,6 +17,7 @@ pub mod logs;
 pub mod mail;
 pub mod mfa;
 pub mod password;
+pub mod refresh;
 pub mod secret;
 pub mod store;
 pub mod tenant;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::attack::brute_force::{AttemptKey, FailureCount};
 use crate::logs::{LogEvent, LogQuery};
 use crate::mfa::{AuthenticatorRecord, MfaTokenRecord};
+use crate::refresh::{RefreshLookup, RefreshTokenRecord};
 use crate::tickets::TicketRecord;
 use crate::user::UserRecord;
 
@@ -203,6 +204,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         user_id: &str,
         old_hash: &str,
         new_hash: &str,
+    ) -> Result<bool, StoreError>;
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError>;
+    /// Presents a refresh token at `now`. With `successor`, the token rotates: in one
+    /// transaction it is marked rotated and the successor inserted; presenting an already
+    /// rotated token revokes its whole family.
+    async fn use_refresh_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+        successor: Option<&RefreshTokenRecord>,
+    ) -> Result<RefreshLookup, StoreError>;
+    /// Revokes the family of a token of `client_id`; whether one was found.
+    async fn revoke_refresh_family(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: i64,
     ) -> Result<bool, StoreError>;
 
     /// A tenant setting stored by the Management API (JSON text).

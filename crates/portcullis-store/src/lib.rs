@@ -595,6 +595,91 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn insert_refresh_token(
+                &self,
+                token: &portcullis_core::refresh::RefreshTokenRecord,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                crate::rows::bind_refresh(sqlx::query(crate::rows::INSERT_REFRESH), token)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn use_refresh_token(
+                &self,
+                token_hash: &str,
+                now: i64,
+                successor: Option<&portcullis_core::refresh::RefreshTokenRecord>,
+            ) -> Result<portcullis_core::refresh::RefreshLookup, portcullis_core::store::StoreError> {
+                use portcullis_core::refresh::RefreshLookup;
+                let Some(successor) = successor else {
+                    let row: Option<crate::rows::RefreshRow> = sqlx::query_as(crate::rows::VALID_REFRESH)
+                        .bind(token_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(crate::classify)?;
+                    return Ok(row.map_or(RefreshLookup::Invalid, |r| RefreshLookup::Valid(r.into_record())));
+                };
+                // Write first, so SQLite takes its write lock at once and two rotations queue.
+                let mut tx = self.pool.begin().await.map_err(crate::classify)?;
+                let rotated: Option<crate::rows::RefreshRow> = sqlx::query_as(crate::rows::ROTATE_REFRESH)
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::classify)?;
+                if let Some(row) = rotated {
+                    crate::rows::bind_refresh(sqlx::query(crate::rows::INSERT_REFRESH), successor)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::classify)?;
+                    tx.commit().await.map_err(crate::classify)?;
+                    return Ok(RefreshLookup::Valid(row.into_record()));
+                }
+                let previous: Option<(String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT family_id, user_id, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(crate::classify)?;
+                let outcome = match previous {
+                    Some((family_id, user_id, Some(_), None)) => {
+                        sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
+                            .bind(&family_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(crate::classify)?;
+                        RefreshLookup::Reused { family_id, user_id }
+                    }
+                    _ => RefreshLookup::Invalid,
+                };
+                tx.commit().await.map_err(crate::classify)?;
+                Ok(outcome)
+            }
+
+            async fn revoke_refresh_family(
+                &self,
+                token_hash: &str,
+                client_id: &str,
+                now: i64,
+            ) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $3 WHERE revoked_at IS NULL AND family_id = \
+                     (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND client_id = $2)",
+                )
+                .bind(token_hash)
+                .bind(client_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(done.rows_affected() > 0)
+            }
+
             async fn setting(&self, name: &str) -> Result<Option<String>, portcullis_core::store::StoreError> {
                 sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE name = $1")
                     .bind(name)

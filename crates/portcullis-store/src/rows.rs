@@ -266,6 +266,72 @@ impl AuthenticatorRow {
     }
 }
 
+pub(crate) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, \
+    scope, audience, created_at, expires_at, idle_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// A usable token `$1` at `$2` (not rotated, not revoked, not expired).
+pub(crate) const VALID_REFRESH: &str = "SELECT token_hash, family_id, user_id, client_id, scope, audience, created_at, \
+    expires_at, idle_expires_at FROM refresh_tokens WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL \
+    AND (expires_at IS NULL OR expires_at > $2) AND (idle_expires_at IS NULL OR idle_expires_at > $2)";
+
+/// Marks a usable token `$1` rotated at `$2`, returning it.
+pub(crate) const ROTATE_REFRESH: &str = "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 \
+    AND rotated_at IS NULL AND revoked_at IS NULL \
+    AND (expires_at IS NULL OR expires_at > $2) AND (idle_expires_at IS NULL OR idle_expires_at > $2) \
+    RETURNING token_hash, family_id, user_id, client_id, scope, audience, created_at, expires_at, idle_expires_at";
+
+pub(crate) fn bind_refresh<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    t: &portcullis_core::refresh::RefreshTokenRecord,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(t.token_hash.clone())
+        .bind(t.family_id.clone())
+        .bind(t.user_id.clone())
+        .bind(t.client_id.clone())
+        .bind(t.scope.clone())
+        .bind(t.audience.clone())
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .bind(t.idle_expires_at)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RefreshRow {
+    pub token_hash: String,
+    pub family_id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub audience: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub idle_expires_at: Option<i64>,
+}
+
+impl RefreshRow {
+    pub(crate) fn into_record(self) -> portcullis_core::refresh::RefreshTokenRecord {
+        portcullis_core::refresh::RefreshTokenRecord {
+            token_hash: self.token_hash,
+            family_id: self.family_id,
+            user_id: self.user_id,
+            client_id: self.client_id,
+            scope: self.scope,
+            audience: self.audience,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            idle_expires_at: self.idle_expires_at,
+        }
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AttemptKeyRow {
     pub connection: String,

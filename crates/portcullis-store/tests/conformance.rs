@@ -690,6 +690,118 @@ async fn settings_are_upserted(s: Arc<dyn Store>) {
     );
 }
 
+async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family(s: Arc<dyn Store>) {
+    use portcullis_core::refresh::{RefreshLookup, RefreshTokenRecord};
+    let token = |hash: &str, expires_at: Option<i64>| RefreshTokenRecord {
+        token_hash: hash.to_owned(),
+        family_id: "fam".to_owned(),
+        user_id: "auth0|1".to_owned(),
+        client_id: "c".to_owned(),
+        scope: "openid offline_access".to_owned(),
+        audience: None,
+        created_at: 1,
+        expires_at,
+        idle_expires_at: None,
+    };
+    s.insert_refresh_token(&token("r1", Some(1_000)))
+        .await
+        .expect("insert");
+    assert_eq!(
+        s.use_refresh_token("r1", 10, None).await.expect("use"),
+        RefreshLookup::Valid(token("r1", Some(1_000)))
+    );
+    assert_eq!(
+        s.use_refresh_token("r1", 1_000, None).await.expect("use"),
+        RefreshLookup::Invalid,
+        "expired"
+    );
+    assert_eq!(
+        s.use_refresh_token("r1", 10, Some(&token("r2", None)))
+            .await
+            .expect("rotate"),
+        RefreshLookup::Valid(token("r1", Some(1_000)))
+    );
+    assert!(matches!(
+        s.use_refresh_token("r2", 20, None).await.expect("use"),
+        RefreshLookup::Valid(_)
+    ));
+    // The rotated token again: the family (r2 included) is revoked.
+    assert_eq!(
+        s.use_refresh_token("r1", 30, Some(&token("r3", None)))
+            .await
+            .expect("reuse"),
+        RefreshLookup::Reused {
+            family_id: "fam".into(),
+            user_id: "auth0|1".into()
+        }
+    );
+    assert_eq!(
+        s.use_refresh_token("r2", 40, None).await.expect("use"),
+        RefreshLookup::Invalid
+    );
+    assert_eq!(
+        s.use_refresh_token("nope", 40, None).await.expect("use"),
+        RefreshLookup::Invalid
+    );
+    // Two rotations of one token at once: one wins, the other is a reuse.
+    let fresh = RefreshTokenRecord {
+        family_id: "fam2".into(),
+        ..token("x1", None)
+    };
+    s.insert_refresh_token(&fresh).await.expect("insert");
+    let mut tasks = Vec::new();
+    for i in 0..2 {
+        let s = s.clone();
+        let next = RefreshTokenRecord {
+            family_id: "fam2".into(),
+            ..token(&format!("x2-{i}"), None)
+        };
+        tasks.push(tokio::spawn(async move {
+            s.use_refresh_token("x1", 50, Some(&next)).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.expect("task").expect("use"));
+    }
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| matches!(o, RefreshLookup::Valid(_)))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| matches!(o, RefreshLookup::Reused { .. }))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    // Revocation by the owning client only.
+    let other = RefreshTokenRecord {
+        family_id: "fam3".into(),
+        ..token("y1", None)
+    };
+    s.insert_refresh_token(&other).await.expect("insert");
+    assert!(
+        !s.revoke_refresh_family("y1", "someone-else", 60)
+            .await
+            .expect("revoke")
+    );
+    assert!(
+        s.revoke_refresh_family("y1", "c", 60)
+            .await
+            .expect("revoke")
+    );
+    assert_eq!(
+        s.use_refresh_token("y1", 70, None).await.expect("use"),
+        RefreshLookup::Invalid
+    );
+}
+
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
     let u = user("aaaaaaaaaaaaaaaaaaaaaaa1", "db", "a@example.com", None);
     s.insert_user(&u).await.expect("insert");
@@ -819,6 +931,7 @@ conformance!(
     throttle_buckets_admit_exactly_max_attempts,
     mfa_tokens_and_authenticators,
     settings_are_upserted,
+    refresh_tokens_rotate_once_and_reuse_revokes_the_family,
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,
