@@ -22,6 +22,7 @@ use crate::mail::{EmailTemplate, EmailTemplates, TemplateName};
 use crate::mfa::MfaPolicy;
 use crate::password::policy::{PasswordPolicy, PolicyLevel};
 use crate::password::rules::PasswordRules;
+use crate::refresh::RefreshPolicy;
 use crate::secret::SecretDigest;
 
 /// Prefix of environment variables overriding file keys; `__` separates nesting levels,
@@ -295,6 +296,28 @@ pub struct FileClient {
     pub token_endpoint_auth_method: Option<String>,
     #[serde(default)]
     pub jwt_configuration: Option<FileJwtConfiguration>,
+    #[serde(default)]
+    pub refresh_token: Option<FileRefreshToken>,
+}
+
+/// Auth0's client `refresh_token` object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRefreshToken {
+    #[serde(default)]
+    pub rotation_type: Option<String>,
+    #[serde(default)]
+    pub expiration_type: Option<String>,
+    #[serde(default)]
+    pub leeway: Option<i64>,
+    #[serde(default)]
+    pub token_lifetime: Option<i64>,
+    #[serde(default)]
+    pub idle_token_lifetime: Option<i64>,
+    #[serde(default)]
+    pub infinite_token_lifetime: Option<bool>,
+    #[serde(default)]
+    pub infinite_idle_token_lifetime: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -516,6 +539,7 @@ pub struct Client {
     pub allowed_logout_urls: Vec<String>,
     pub grant_types: Vec<String>,
     pub id_token_lifetime_secs: u64,
+    pub refresh: RefreshPolicy,
 }
 
 impl Client {
@@ -782,7 +806,9 @@ impl Config {
                     "only RS256 is supported",
                 ));
             }
+            let refresh = refresh_policy(c.refresh_token.as_ref(), &key("refresh_token"))?;
             clients.push(Client {
+                refresh,
                 name: c.name,
                 secret: c.client_secret.as_deref().map(SecretDigest::of),
                 client_id: c.client_id,
@@ -981,6 +1007,73 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// Auth0's refresh-token settings: rotating tokens must expire (30 days absolute, 15 days idle
+/// by default); non-rotating ones default to never.
+fn refresh_policy(
+    file: Option<&FileRefreshToken>,
+    key: &str,
+) -> Result<RefreshPolicy, ConfigError> {
+    let Some(r) = file else {
+        return Ok(RefreshPolicy::default());
+    };
+    let rotating = match r.rotation_type.as_deref() {
+        None | Some("non-rotating") => false,
+        Some("rotating") => true,
+        Some(other) => {
+            return Err(invalid(
+                format!("{key}.rotation_type"),
+                format!("`{other}` is not one of rotating, non-rotating"),
+            ));
+        }
+    };
+    let expiring = match r.expiration_type.as_deref() {
+        None => rotating,
+        Some("expiring") => true,
+        Some("non-expiring") => false,
+        Some(other) => {
+            return Err(invalid(
+                format!("{key}.expiration_type"),
+                format!("`{other}` is not one of expiring, non-expiring"),
+            ));
+        }
+    };
+    if rotating && !expiring {
+        return Err(invalid(
+            format!("{key}.expiration_type"),
+            "rotating refresh tokens must be expiring",
+        ));
+    }
+    let lifetime = |value: Option<i64>,
+                    infinite: Option<bool>,
+                    default: i64,
+                    field: &str|
+     -> Result<Option<i64>, ConfigError> {
+        if !expiring || infinite == Some(true) {
+            return Ok(None);
+        }
+        let v = value.unwrap_or(default);
+        if v <= 0 {
+            return Err(invalid(format!("{key}.{field}"), "must be positive"));
+        }
+        Ok(Some(v))
+    };
+    Ok(RefreshPolicy {
+        rotating,
+        token_lifetime: lifetime(
+            r.token_lifetime,
+            r.infinite_token_lifetime,
+            2_592_000,
+            "token_lifetime",
+        )?,
+        idle_token_lifetime: lifetime(
+            r.idle_token_lifetime,
+            r.infinite_idle_token_lifetime,
+            1_296_000,
+            "idle_token_lifetime",
+        )?,
+    })
 }
 
 fn validate_guardian(file: Option<FileGuardian>) -> Result<MfaPolicy, ConfigError> {

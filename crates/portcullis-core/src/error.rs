@@ -99,6 +99,12 @@ pub enum Error {
     #[error("the ticket is invalid, expired or used")]
     InvalidTicket,
 
+    // --- refresh tokens ---
+    #[error("unknown or invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("the refresh token's user no longer exists")]
+    RefreshUserGone,
+
     // --- multi-factor authentication ---
     #[error("multifactor authentication required")]
     MfaRequired { mfa_token: String, enrolled: bool },

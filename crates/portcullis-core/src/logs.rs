@@ -44,6 +44,10 @@ pub enum LogType {
     GuardianUnenroll,
     GuardianStartEnroll,
     GuardianEnrollmentComplete,
+    SuccessExchangeRefreshToken,
+    FailedExchangeRefreshToken,
+    FailedRefreshReuse,
+    RefreshTokenRevoked,
 }
 
 impl LogType {
@@ -81,6 +85,10 @@ impl LogType {
             Self::GuardianUnenroll => "gd_unenroll",
             Self::GuardianStartEnroll => "gd_start_enroll",
             Self::GuardianEnrollmentComplete => "gd_enrollment_complete",
+            Self::SuccessExchangeRefreshToken => "sertft",
+            Self::FailedExchangeRefreshToken => "fertft",
+            Self::FailedRefreshReuse => "ferrt",
+            Self::RefreshTokenRevoked => "srrt",
         }
     }
 

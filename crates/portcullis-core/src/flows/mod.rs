@@ -5,6 +5,7 @@ pub mod breach;
 pub mod client_auth;
 pub mod login;
 pub mod mfa;
+pub mod refresh;
 pub mod reset;
 pub mod signup;
 pub mod throttle;

@@ -14,6 +14,7 @@ use crate::{Error, Tenant};
 pub struct TokenSet {
     pub access_token: String,
     pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
     pub scope: Option<String>,
     pub expires_in: u64,
 }
@@ -120,6 +121,7 @@ pub fn issue_user_tokens(
     Ok(TokenSet {
         access_token,
         id_token,
+        refresh_token: None,
         scope: (!scope.is_empty()).then_some(scope),
         expires_in,
     })
@@ -232,6 +234,7 @@ fn issue_client_credentials(
     Ok(TokenSet {
         access_token: tenant.keys.sign(&claims)?,
         id_token: None,
+        refresh_token: None,
         scope: Some(scope),
         expires_in: api.token_lifetime_secs,
     })

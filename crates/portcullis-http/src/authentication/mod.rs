@@ -3,6 +3,7 @@
 mod change_password;
 mod discovery;
 mod mfa;
+mod revoke;
 mod signup;
 mod token;
 mod userinfo;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
             post(change_password::change_password),
         )
         .route("/oauth/token", post(token::token))
+        .route("/oauth/revoke", post(revoke::revoke))
         .route("/mfa/associate", post(mfa::associate))
         .route("/mfa/challenge", post(mfa::challenge))
         .route("/mfa/authenticators", get(mfa::list))

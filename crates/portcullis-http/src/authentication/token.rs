@@ -10,10 +10,10 @@ use portcullis_core::Error;
 use portcullis_core::config::grant;
 use portcullis_core::flows::client_auth::{ClientCredentials, authenticate};
 use portcullis_core::flows::login::{PasswordLogin, password_login};
-use portcullis_core::flows::mfa;
 use portcullis_core::flows::tokens::{
     TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
 };
+use portcullis_core::flows::{mfa, refresh};
 use portcullis_core::mfa::PendingLogin;
 use serde_json::{Map, Value, json};
 
@@ -90,7 +90,17 @@ pub async fn token(
             },
         };
         let user = password_login(tenant, client, &grant_type, &login).await?;
-        issue_user_tokens(tenant, client, &user, scope.as_deref(), api.as_ref(), nonce)?
+        let mut tokens =
+            issue_user_tokens(tenant, client, &user, scope.as_deref(), api.as_ref(), nonce)?;
+        tokens.refresh_token = refresh::issue(
+            tenant,
+            client,
+            &user,
+            tokens.scope.as_deref(),
+            login.pending.audience.as_deref(),
+        )
+        .await?;
+        tokens
     } else if grant_type == grant::MFA_OTP || grant_type == grant::MFA_RECOVERY_CODE {
         let mfa_token = require_string(&mut o, "mfa_token")?;
         let (user, pending, recovery_code) = if grant_type == grant::MFA_OTP {
@@ -105,7 +115,7 @@ pub async fn token(
             (user, pending, Some(next))
         };
         let api = resolve_user_audience(tenant, pending.audience.as_deref())?;
-        let tokens = issue_user_tokens(
+        let mut tokens = issue_user_tokens(
             tenant,
             client,
             &user,
@@ -113,7 +123,32 @@ pub async fn token(
             api.as_ref(),
             pending.nonce,
         )?;
+        tokens.refresh_token = refresh::issue(
+            tenant,
+            client,
+            &user,
+            tokens.scope.as_deref(),
+            pending.audience.as_deref(),
+        )
+        .await?;
         return Ok(token_response_with(tokens, recovery_code));
+    } else if grant_type == grant::REFRESH_TOKEN {
+        let token = require_string(&mut o, "refresh_token")?;
+        let scope = take_string(&mut o, "scope")?;
+        let refreshed =
+            refresh::redeem(tenant, client, &token, scope.as_deref(), &requester).await?;
+        let api = resolve_user_audience(tenant, refreshed.audience.as_deref())?;
+        let mut tokens = issue_user_tokens(
+            tenant,
+            client,
+            &refreshed.user,
+            Some(&refreshed.scope),
+            api.as_ref(),
+            None,
+        )?;
+        // Rotating clients get the successor; the others keep using the same token.
+        tokens.refresh_token = refreshed.refresh_token;
+        tokens
     } else {
         return Err(Error::UnsupportedGrantType(grant_type).into());
     };
@@ -161,6 +196,9 @@ fn token_response_with(tokens: TokenSet, recovery_code: Option<String>) -> Respo
     });
     if let Some(id_token) = tokens.id_token {
         body["id_token"] = id_token.into();
+    }
+    if let Some(refresh_token) = tokens.refresh_token {
+        body["refresh_token"] = refresh_token.into();
     }
     if let Some(scope) = tokens.scope {
         body["scope"] = scope.into();

@@ -112,6 +112,8 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::InvalidRefreshToken
+        | Error::RefreshUserGone
         | Error::MfaRequired { .. }
         | Error::MfaRegistrationRequired { .. }
         | Error::InvalidMfaToken

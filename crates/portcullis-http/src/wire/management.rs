@@ -178,6 +178,8 @@ fn describe(error: &Error) -> Body {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::InvalidRefreshToken
+        | Error::RefreshUserGone
         | Error::MfaRequired { .. }
         | Error::MfaRegistrationRequired { .. }
         | Error::InvalidMfaToken

@@ -93,6 +93,16 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             format!("Unsupported authenticator or challenge type: {kind}"),
         ),
         Error::AuthenticatorNotFound => oauth(S::NOT_FOUND, "not_found", "Authenticator not found"),
+        Error::InvalidRefreshToken => oauth(
+            S::FORBIDDEN,
+            "invalid_grant",
+            "Unknown or invalid refresh token.",
+        ),
+        Error::RefreshUserGone => oauth(
+            S::FORBIDDEN,
+            "invalid_grant",
+            "The refresh_token was generated for a user who doesn't exist anymore.",
+        ),
         Error::SuspiciousIp => oauth(S::TOO_MANY_REQUESTS, "too_many_attempts", SUSPICIOUS_IP),
         // Brute-force protection's block (seed-errors.md; quoted verbatim by Auth0's docs).
         Error::TooManyAttempts => oauth(

@@ -55,6 +55,8 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::InvalidRefreshToken
+        | Error::RefreshUserGone
         | Error::MfaRequired { .. }
         | Error::MfaRegistrationRequired { .. }
         | Error::InvalidMfaToken

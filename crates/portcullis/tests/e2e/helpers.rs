@@ -64,6 +64,12 @@ client_secret = "another-long-secret"
 grant_types = ["client_credentials"]
 
 [[clients]]
+name = "Rotating"
+client_id = "rotating"
+grant_types = ["http://auth0.com/oauth/grant-type/password-realm", "refresh_token"]
+refresh_token = {{ rotation_type = "rotating", expiration_type = "expiring", token_lifetime = 3600, idle_token_lifetime = 600 }}
+
+[[clients]]
 name = "MFA App"
 client_id = "mfa-app"
 client_secret = "mfa-app-long-secret"

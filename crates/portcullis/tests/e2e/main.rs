@@ -11,6 +11,7 @@ mod logs;
 mod management;
 mod mfa;
 mod password_rules;
+mod refresh;
 mod reset;
 mod signup;
 mod throttling;
