@@ -99,25 +99,14 @@ pub struct Enrollment {
     pub recovery_codes: Vec<String>,
 }
 
-/// `POST /mfa/associate` for `otp`: a new pending TOTP authenticator (replacing an earlier
-/// pending one), and the recovery code at the first enrollment.
-pub async fn associate(
+/// A fresh pending TOTP authenticator (replacing an earlier pending one), unless the user
+/// already has a confirmed one; logs `gd_start_enroll`. Returns the secret and its URI.
+async fn start_otp_enrollment(
     tenant: &Tenant,
-    mfa_token: &str,
-    authenticator_types: &[String],
-) -> Result<Enrollment, Error> {
-    let (_, user) = session(tenant, mfa_token, None).await?;
-    let factors = policy(tenant).await?;
-    if authenticator_types.is_empty()
-        || authenticator_types.iter().any(|t| t != "otp")
-        || !factors.otp
-    {
-        return Err(Error::UnsupportedAuthenticator(
-            authenticator_types.join(","),
-        ));
-    }
-    let existing = tenant.store.authenticators(&user.id).await?;
-    if confirmed_otp(&existing).next().is_some() {
+    user: &UserRecord,
+    existing: &[AuthenticatorRecord],
+) -> Result<(String, String), Error> {
+    if confirmed_otp(existing).next().is_some() {
         return Err(Error::AlreadyEnrolled);
     }
     tenant
@@ -141,29 +130,57 @@ pub async fn associate(
             last_step: None,
         })
         .await?;
+    tenant
+        .record(LogEvent::new(LogType::GuardianStartEnroll, now).user(user))
+        .await;
+    Ok((secret, barcode_uri))
+}
+
+/// A new recovery code for the user (stored hashed); returned once.
+async fn insert_recovery_code(tenant: &Tenant, user_id: &str) -> Result<String, Error> {
+    let code = new_recovery_code();
+    tenant
+        .store
+        .insert_authenticator(&AuthenticatorRecord {
+            id: new_authenticator_id(AuthenticatorKind::RecoveryCode),
+            user_id: user_id.to_owned(),
+            kind: AuthenticatorKind::RecoveryCode,
+            secret: None,
+            code_hash: Some(recovery_code_hash(&code)),
+            confirmed: true,
+            created_at: tenant.clock.now_millis(),
+            last_step: None,
+        })
+        .await?;
+    Ok(code)
+}
+
+/// `POST /mfa/associate` for `otp`: a new pending TOTP authenticator (replacing an earlier
+/// pending one), and the recovery code at the first enrollment.
+pub async fn associate(
+    tenant: &Tenant,
+    mfa_token: &str,
+    authenticator_types: &[String],
+) -> Result<Enrollment, Error> {
+    let (_, user) = session(tenant, mfa_token, None).await?;
+    let factors = policy(tenant).await?;
+    if authenticator_types.is_empty()
+        || authenticator_types.iter().any(|t| t != "otp")
+        || !factors.otp
+    {
+        return Err(Error::UnsupportedAuthenticator(
+            authenticator_types.join(","),
+        ));
+    }
+    let existing = tenant.store.authenticators(&user.id).await?;
+    let (secret, barcode_uri) = start_otp_enrollment(tenant, &user, &existing).await?;
     let mut recovery_codes = Vec::new();
     let has_recovery = existing
         .iter()
         .any(|a| a.kind == AuthenticatorKind::RecoveryCode);
     if factors.recovery_code && !has_recovery {
-        let code = new_recovery_code();
-        tenant
-            .store
-            .insert_authenticator(&AuthenticatorRecord {
-                id: new_authenticator_id(AuthenticatorKind::RecoveryCode),
-                user_id: user.id.clone(),
-                kind: AuthenticatorKind::RecoveryCode,
-                secret: None,
-                code_hash: Some(recovery_code_hash(&code)),
-                confirmed: true,
-                created_at: now,
-                last_step: None,
-            })
-            .await?;
-        recovery_codes.push(code);
+        recovery_codes.push(insert_recovery_code(tenant, &user.id).await?);
     }
-    let event = LogEvent::new(LogType::GuardianStartEnroll, now).user(&user);
-    tenant.record(event).await;
     Ok(Enrollment {
         secret,
         barcode_uri,
@@ -471,20 +488,7 @@ pub async fn regenerate_recovery_code(tenant: &Tenant, user_id: &str) -> Result<
                 .await?;
         }
     }
-    let code = new_recovery_code();
-    tenant
-        .store
-        .insert_authenticator(&AuthenticatorRecord {
-            id: new_authenticator_id(AuthenticatorKind::RecoveryCode),
-            user_id: user.id.clone(),
-            kind: AuthenticatorKind::RecoveryCode,
-            secret: None,
-            code_hash: Some(recovery_code_hash(&code)),
-            confirmed: true,
-            created_at: tenant.clock.now_millis(),
-            last_step: None,
-        })
-        .await?;
+    let code = insert_recovery_code(tenant, &user.id).await?;
     Ok(code)
 }
 
@@ -563,33 +567,7 @@ pub async fn start_ticket_enrollment(
 ) -> Result<EnrollmentPage, Error> {
     let user = enrollment_user(tenant, token).await?;
     let existing = tenant.store.authenticators(&user.id).await?;
-    if confirmed_otp(&existing).next().is_some() {
-        return Err(Error::AlreadyEnrolled);
-    }
-    tenant
-        .store
-        .delete_pending_authenticators(&user.id, AuthenticatorKind::Otp.as_str())
-        .await?;
-    let secret = totp::new_secret();
-    let barcode_uri = totp::otpauth_uri(&secret, &tenant.config.tenant_name, &user.email)
-        .ok_or_else(|| Error::Store(crate::store::StoreError::Internal("TOTP URI".into())))?;
-    let now = tenant.clock.now_millis();
-    tenant
-        .store
-        .insert_authenticator(&AuthenticatorRecord {
-            id: new_authenticator_id(AuthenticatorKind::Otp),
-            user_id: user.id.clone(),
-            kind: AuthenticatorKind::Otp,
-            secret: Some(secret.clone()),
-            code_hash: None,
-            confirmed: false,
-            created_at: now,
-            last_step: None,
-        })
-        .await?;
-    tenant
-        .record(LogEvent::new(LogType::GuardianStartEnroll, now).user(&user))
-        .await;
+    let (secret, barcode_uri) = start_otp_enrollment(tenant, &user, &existing).await?;
     Ok(EnrollmentPage {
         email: user.email,
         secret,
