@@ -99,6 +99,24 @@ pub enum Error {
     #[error("the ticket is invalid, expired or used")]
     InvalidTicket,
 
+    // --- web login ---
+    #[error("the redirect_uri is not registered for the client")]
+    InvalidRedirectUri,
+    #[error("unsupported response_type {0}")]
+    UnsupportedResponseType(String),
+    #[error("PKCE is required for this client")]
+    PkceRequired,
+    #[error("login required")]
+    LoginRequired,
+    #[error("invalid authorization code")]
+    InvalidAuthorizationCode,
+    #[error("the code verifier does not match")]
+    CodeVerifierMismatch,
+    #[error("the login page's state is invalid or expired")]
+    InvalidLoginState,
+    #[error("the returnTo URL is not allowed")]
+    InvalidReturnTo,
+
     // --- refresh tokens ---
     #[error("unknown or invalid refresh token")]
     InvalidRefreshToken,

@@ -24,6 +24,7 @@ pub mod tenant;
 pub mod tickets;
 pub mod tokens;
 pub mod user;
+pub mod web;
 
 pub use error::Error;
 pub use tenant::Tenant;

@@ -10,6 +10,7 @@ use crate::mfa::{AuthenticatorRecord, MfaTokenRecord};
 use crate::refresh::{RefreshLookup, RefreshTokenRecord};
 use crate::tickets::TicketRecord;
 use crate::user::UserRecord;
+use crate::web::{AuthCodeRecord, SessionRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UniqueField {
@@ -223,6 +224,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         client_id: &str,
         now: i64,
     ) -> Result<bool, StoreError>;
+
+    async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError>;
+    /// Uses an authorization code once: the record when it was unused and unexpired at `now`.
+    async fn consume_auth_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Option<AuthCodeRecord>, StoreError>;
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// A live session (not revoked, not expired at `now`).
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+    async fn revoke_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError>;
 
     /// A tenant setting stored by the Management API (JSON text).
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;

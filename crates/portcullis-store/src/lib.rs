@@ -680,6 +680,79 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn insert_auth_code(&self, code: &portcullis_core::web::AuthCodeRecord) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("INSERT INTO auth_codes (code_hash, client_id, user_id, grant_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&code.code_hash)
+                    .bind(&code.client_id)
+                    .bind(&code.user_id)
+                    .bind(serde_json::to_string(&code.grant).unwrap_or_else(|_| "{}".to_owned()))
+                    .bind(code.created_at)
+                    .bind(code.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn consume_auth_code(&self, code_hash: &str, now: i64) -> Result<Option<portcullis_core::web::AuthCodeRecord>, portcullis_core::store::StoreError> {
+                let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
+                    "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                     RETURNING code_hash, client_id, user_id, grant_data, created_at, expires_at",
+                )
+                .bind(code_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(row.map(|(code_hash, client_id, user_id, grant, created_at, expires_at)| portcullis_core::web::AuthCodeRecord {
+                    code_hash,
+                    client_id,
+                    user_id,
+                    grant: serde_json::from_str(&grant).unwrap_or_default(),
+                    created_at,
+                    expires_at,
+                }))
+            }
+
+            async fn insert_session(&self, s: &portcullis_core::web::SessionRecord) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&s.id_hash)
+                    .bind(&s.user_id)
+                    .bind(s.created_at)
+                    .bind(s.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn session(&self, id_hash: &str, now: i64) -> Result<Option<portcullis_core::web::SessionRecord>, portcullis_core::store::StoreError> {
+                let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT id_hash, user_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+                )
+                .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(row.map(|(id_hash, user_id, created_at, expires_at)| portcullis_core::web::SessionRecord {
+                    id_hash,
+                    user_id,
+                    created_at,
+                    expires_at,
+                }))
+            }
+
+            async fn revoke_session(&self, id_hash: &str, now: i64) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL")
+                    .bind(id_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
             async fn setting(&self, name: &str) -> Result<Option<String>, portcullis_core::store::StoreError> {
                 sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE name = $1")
                     .bind(name)

@@ -907,6 +907,77 @@ async fn signing_key_generations_are_unique(s: Arc<dyn Store>) {
     );
 }
 
+async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
+    use portcullis_core::web::{AuthCodeRecord, CodeGrant, SessionRecord};
+    let suffix = unique_suffix();
+    let code = AuthCodeRecord {
+        code_hash: format!("code-{suffix}"),
+        client_id: "app".to_owned(),
+        user_id: "auth0|u1".to_owned(),
+        grant: CodeGrant {
+            redirect_uri: "https://app.example/cb".to_owned(),
+            scope: Some("openid".to_owned()),
+            code_challenge: Some("challenge".to_owned()),
+            code_challenge_method: Some("S256".to_owned()),
+            ..CodeGrant::default()
+        },
+        created_at: 0,
+        expires_at: 1_000,
+    };
+    s.insert_auth_code(&code).await.expect("insert code");
+    assert_eq!(
+        s.consume_auth_code(&code.code_hash, 10)
+            .await
+            .expect("consume"),
+        Some(code.clone())
+    );
+    assert_eq!(
+        s.consume_auth_code(&code.code_hash, 10)
+            .await
+            .expect("consume"),
+        None,
+        "codes work once"
+    );
+
+    let late = AuthCodeRecord {
+        code_hash: format!("late-{suffix}"),
+        ..code.clone()
+    };
+    s.insert_auth_code(&late).await.expect("insert code");
+    assert_eq!(
+        s.consume_auth_code(&late.code_hash, 1_000)
+            .await
+            .expect("consume"),
+        None,
+        "expired codes do not work"
+    );
+
+    let session = SessionRecord {
+        id_hash: format!("session-{suffix}"),
+        user_id: "auth0|u1".to_owned(),
+        created_at: 0,
+        expires_at: 1_000,
+    };
+    s.insert_session(&session).await.expect("insert session");
+    assert_eq!(
+        s.session(&session.id_hash, 10).await.expect("session"),
+        Some(session.clone())
+    );
+    assert_eq!(
+        s.session(&session.id_hash, 1_000).await.expect("session"),
+        None,
+        "sessions expire"
+    );
+    s.revoke_session(&session.id_hash, 20)
+        .await
+        .expect("revoke");
+    assert_eq!(
+        s.session(&session.id_hash, 30).await.expect("session"),
+        None,
+        "revoked sessions end"
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod on_sqlite {
@@ -935,6 +1006,7 @@ conformance!(
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,
+    auth_codes_work_once_and_sessions_end,
 );
 
 #[test]

@@ -13,3 +13,4 @@ pub mod tokens;
 pub mod unblock;
 pub mod users;
 pub mod verify;
+pub mod web;

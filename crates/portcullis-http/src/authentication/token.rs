@@ -13,7 +13,7 @@ use portcullis_core::flows::login::{PasswordLogin, password_login};
 use portcullis_core::flows::tokens::{
     TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
 };
-use portcullis_core::flows::{mfa, refresh};
+use portcullis_core::flows::{mfa, refresh, web};
 use portcullis_core::mfa::PendingLogin;
 use serde_json::{Map, Value, json};
 
@@ -132,6 +132,36 @@ pub async fn token(
         )
         .await?;
         return Ok(token_response_with(tokens, recovery_code));
+    } else if grant_type == grant::AUTHORIZATION_CODE {
+        let code = require_string(&mut o, "code")?;
+        let redirect_uri = take_string(&mut o, "redirect_uri")?;
+        let code_verifier = take_string(&mut o, "code_verifier")?;
+        let (user, granted) = web::exchange_code(
+            tenant,
+            client,
+            &code,
+            redirect_uri.as_deref(),
+            code_verifier.as_deref(),
+        )
+        .await?;
+        let api = resolve_user_audience(tenant, granted.audience.as_deref())?;
+        let mut tokens = issue_user_tokens(
+            tenant,
+            client,
+            &user,
+            granted.scope.as_deref(),
+            api.as_ref(),
+            granted.nonce,
+        )?;
+        tokens.refresh_token = refresh::issue(
+            tenant,
+            client,
+            &user,
+            tokens.scope.as_deref(),
+            granted.audience.as_deref(),
+        )
+        .await?;
+        tokens
     } else if grant_type == grant::REFRESH_TOKEN {
         let token = require_string(&mut o, "refresh_token")?;
         let scope = take_string(&mut o, "scope")?;

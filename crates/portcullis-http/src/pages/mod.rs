@@ -1,6 +1,7 @@
 //! Hosted pages a user reaches from mail.
 
 mod enrollment;
+mod login;
 mod reset;
 mod unblock;
 mod verify;
@@ -12,6 +13,9 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/authorize", get(login::authorize))
+        .route("/u/login", get(login::show).post(login::submit))
+        .route("/v2/logout", get(login::logout))
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))
         .route("/lo/reset", get(reset::show).post(reset::submit))
         .route(

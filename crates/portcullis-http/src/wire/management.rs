@@ -178,6 +178,14 @@ fn describe(error: &Error) -> Body {
         | Error::WrongCredentials { .. }
         | Error::UserBlocked
         | Error::TooManyAttempts
+        | Error::InvalidRedirectUri
+        | Error::UnsupportedResponseType(_)
+        | Error::PkceRequired
+        | Error::LoginRequired
+        | Error::InvalidAuthorizationCode
+        | Error::CodeVerifierMismatch
+        | Error::InvalidLoginState
+        | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone
         | Error::MfaRequired { .. }

@@ -26,6 +26,18 @@ fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> (St
 }
 
 /// Suspicious IP throttling's answer (seed-errors.md; wording inferred).
+/// `error` and `error_description` of a failure, for answers carried in a redirect.
+pub fn redirect_error(error: &Error) -> (String, String) {
+    let (_, body) = describe(error);
+    let field = |k: &str| {
+        body.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (field("error"), field("error_description"))
+}
+
 pub(crate) const SUSPICIOUS_IP: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
 /// Where Auth0 documents the grant types a client may use; sent with `unauthorized_client`.
@@ -93,6 +105,36 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             format!("Unsupported authenticator or challenge type: {kind}"),
         ),
         Error::AuthenticatorNotFound => oauth(S::NOT_FOUND, "not_found", "Authenticator not found"),
+        Error::InvalidRedirectUri => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "The redirect_uri is not registered for this client",
+        ),
+        Error::UnsupportedResponseType(kind) => oauth(
+            S::BAD_REQUEST,
+            "unsupported_response_type",
+            format!("Unsupported response type: {kind}"),
+        ),
+        Error::PkceRequired => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "code_challenge with code_challenge_method S256 is required for this client",
+        ),
+        Error::LoginRequired => oauth(S::BAD_REQUEST, "login_required", "Login required"),
+        Error::InvalidAuthorizationCode => {
+            oauth(S::FORBIDDEN, "invalid_grant", "Invalid authorization code")
+        }
+        Error::CodeVerifierMismatch => oauth(
+            S::FORBIDDEN,
+            "invalid_grant",
+            "Failed to verify code verifier",
+        ),
+        Error::InvalidLoginState => oauth(S::BAD_REQUEST, "invalid_request", "Invalid state"),
+        Error::InvalidReturnTo => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "The returnTo URL is not allowed",
+        ),
         Error::InvalidRefreshToken => oauth(
             S::FORBIDDEN,
             "invalid_grant",

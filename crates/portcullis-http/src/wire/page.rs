@@ -38,7 +38,24 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
             S::SERVICE_UNAVAILABLE,
             text("The password could not be checked right now; please try again later."),
         ),
+        Error::InvalidRedirectUri => (
+            S::BAD_REQUEST,
+            text("The redirect_uri is not in the application's Allowed Callback URLs."),
+        ),
+        Error::InvalidReturnTo => (
+            S::BAD_REQUEST,
+            text("The returnTo URL is not in the Allowed Logout URLs."),
+        ),
+        Error::InvalidLoginState => (
+            S::BAD_REQUEST,
+            text("This login page has expired. Please start again from the application."),
+        ),
         Error::UnknownClient
+        | Error::UnsupportedResponseType(_)
+        | Error::PkceRequired
+        | Error::LoginRequired
+        | Error::InvalidAuthorizationCode
+        | Error::CodeVerifierMismatch
         | Error::ClientAuthenticationFailed
         | Error::GrantTypeNotAllowed(_)
         | Error::UnsupportedGrantType(_)

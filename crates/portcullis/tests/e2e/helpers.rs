@@ -50,6 +50,7 @@ client_id = "my-spa"
 callbacks = ["http://localhost:8080/callback"]
 web_origins = ["http://localhost:8080"]
 grant_types = ["password", "http://auth0.com/oauth/grant-type/password-realm", "authorization_code", "refresh_token"]
+allowed_logout_urls = ["http://localhost:8080/"]
 
 [[clients]]
 name = "Backend"

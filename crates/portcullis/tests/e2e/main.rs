@@ -16,3 +16,4 @@ mod reset;
 mod signup;
 mod throttling;
 mod token;
+mod web_login;

@@ -1,0 +1,269 @@
+//! Web login: `/authorize` with the authorization-code flow and PKCE, the hosted login page's
+//! session, the code exchange, and logout.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Client, grant};
+use crate::flows::users;
+use crate::secret::{SecretDigest, random_token};
+use crate::user::UserRecord;
+use crate::web::{
+    AuthCodeRecord, CODE_LIFETIME_SECS, CodeGrant, SESSION_LIFETIME_SECS, SessionRecord,
+};
+use crate::{Error, Tenant};
+
+/// A checked `/authorize` request: where to send the answer and what to grant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorization {
+    pub client_id: String,
+    pub response_mode: String,
+    pub state: Option<String>,
+    pub prompt: Option<String>,
+    pub connection: Option<String>,
+    pub login_hint: Option<String>,
+    pub grant: CodeGrant,
+    /// When the login page's transaction ends (milliseconds).
+    pub expires_at: i64,
+}
+
+/// The raw parameters of `/authorize`.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub response_mode: Option<String>,
+    pub scope: Option<String>,
+    pub audience: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub connection: Option<String>,
+    pub login_hint: Option<String>,
+}
+
+/// The checks that decide whether errors may be sent back to the application at all: an
+/// unknown client or an unregistered redirect URI is answered on an error page, never by a
+/// redirect (no open redirects).
+pub fn redirect_target<'t>(
+    tenant: &'t Tenant,
+    params: &AuthorizeParams,
+) -> Result<(&'t Client, String), Error> {
+    let client = params
+        .client_id
+        .as_deref()
+        .and_then(|id| tenant.config.client(id))
+        .ok_or(Error::UnknownClient)?;
+    let redirect_uri = params
+        .redirect_uri
+        .clone()
+        .ok_or(Error::InvalidRedirectUri)?;
+    // Exact match against the registered callbacks, as Auth0 requires.
+    if !client.callbacks.contains(&redirect_uri) {
+        return Err(Error::InvalidRedirectUri);
+    }
+    Ok((client, redirect_uri))
+}
+
+/// The remaining checks, whose failures go back to the application.
+pub fn check(
+    tenant: &Tenant,
+    client: &Client,
+    redirect_uri: String,
+    params: AuthorizeParams,
+) -> Result<Authorization, Error> {
+    let response_type = params.response_type.clone().unwrap_or_default();
+    if response_type != "code" {
+        return Err(Error::UnsupportedResponseType(response_type));
+    }
+    if !client.allows_grant(grant::AUTHORIZATION_CODE) {
+        return Err(Error::GrantTypeNotAllowed(
+            grant::AUTHORIZATION_CODE.to_owned(),
+        ));
+    }
+    let method = params.code_challenge_method.clone();
+    match (&params.code_challenge, method.as_deref()) {
+        (Some(_), Some("S256")) => {}
+        (Some(_), Some("plain") | None) if client.is_confidential() => {}
+        (None, _) if client.is_confidential() => {}
+        // Public clients must prove possession with S256 (RFC 9700 §2.1.1).
+        _ => return Err(Error::PkceRequired),
+    }
+    if let Some(audience) = params.audience.as_deref().filter(|a| !a.is_empty())
+        && audience != tenant.config.userinfo_audience()
+        && tenant.config.resource_server(audience).is_none()
+    {
+        return Err(Error::UnknownAudience(audience.to_owned()));
+    }
+    let response_mode = match params.response_mode.as_deref() {
+        None | Some("query") => "query",
+        Some("fragment") => "fragment",
+        Some("form_post") => "form_post",
+        Some(other) => {
+            return Err(Error::UnsupportedResponseType(format!(
+                "response_mode {other}"
+            )));
+        }
+    };
+    Ok(Authorization {
+        client_id: client.client_id.clone(),
+        response_mode: response_mode.to_owned(),
+        state: params.state,
+        prompt: params.prompt,
+        connection: params.connection,
+        login_hint: params.login_hint,
+        grant: CodeGrant {
+            redirect_uri,
+            scope: params.scope,
+            audience: params.audience.filter(|a| !a.is_empty()),
+            nonce: params.nonce,
+            code_challenge: params.code_challenge,
+            code_challenge_method: method,
+        },
+        expires_at: tenant.clock.now_millis() + CODE_LIFETIME_SECS * 1000,
+    })
+}
+
+/// A single-use authorization code for `user` under `authorization`.
+pub async fn issue_code(
+    tenant: &Tenant,
+    user: &UserRecord,
+    authorization: &Authorization,
+) -> Result<String, Error> {
+    let code = random_token(32);
+    let now = tenant.clock.now_millis();
+    tenant
+        .store
+        .insert_auth_code(&AuthCodeRecord {
+            code_hash: SecretDigest::of(&code).to_hex(),
+            client_id: authorization.client_id.clone(),
+            user_id: user.user_id(),
+            grant: authorization.grant.clone(),
+            created_at: now,
+            expires_at: now + CODE_LIFETIME_SECS * 1000,
+        })
+        .await?;
+    Ok(code)
+}
+
+/// The `authorization_code` grant: the code once, for its client and redirect URI, with the
+/// PKCE verifier when a challenge was made.
+pub async fn exchange_code(
+    tenant: &Tenant,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<(UserRecord, CodeGrant), Error> {
+    let now = tenant.clock.now_millis();
+    let record = tenant
+        .store
+        .consume_auth_code(&SecretDigest::of(code).to_hex(), now)
+        .await?
+        .ok_or(Error::InvalidAuthorizationCode)?;
+    if record.client_id != client.client_id
+        || redirect_uri.is_some_and(|r| r != record.grant.redirect_uri)
+    {
+        return Err(Error::InvalidAuthorizationCode);
+    }
+    if let Some(challenge) = &record.grant.code_challenge {
+        let verifier = code_verifier.ok_or(Error::CodeVerifierMismatch)?;
+        let computed = match record.grant.code_challenge_method.as_deref() {
+            Some("S256") => {
+                use base64::Engine;
+                use sha2::{Digest, Sha256};
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(Sha256::digest(verifier.as_bytes()))
+            }
+            _ => verifier.to_owned(),
+        };
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()).into();
+        if !matches {
+            return Err(Error::CodeVerifierMismatch);
+        }
+    } else if !client.is_confidential() {
+        return Err(Error::CodeVerifierMismatch);
+    }
+    let user = match users::get(tenant, &record.user_id).await {
+        Ok(user) => user,
+        Err(Error::UserNotFound) => return Err(Error::InvalidAuthorizationCode),
+        Err(e) => return Err(e),
+    };
+    if user.is_blocked() {
+        return Err(Error::UserBlocked);
+    }
+    Ok((user, record.grant))
+}
+
+/// Starts a browser session for `user`; returns the cookie value (stored hashed).
+pub async fn start_session(tenant: &Tenant, user: &UserRecord) -> Result<String, Error> {
+    let id = random_token(32);
+    let now = tenant.clock.now_millis();
+    tenant
+        .store
+        .insert_session(&SessionRecord {
+            id_hash: SecretDigest::of(&id).to_hex(),
+            user_id: user.user_id(),
+            created_at: now,
+            expires_at: now + SESSION_LIFETIME_SECS * 1000,
+        })
+        .await?;
+    Ok(id)
+}
+
+/// The user of a live session cookie, if any (and not blocked).
+pub async fn session_user(tenant: &Tenant, cookie: &str) -> Result<Option<UserRecord>, Error> {
+    if cookie.is_empty() || cookie.len() > 256 {
+        return Ok(None);
+    }
+    let Some(session) = tenant
+        .store
+        .session(
+            &SecretDigest::of(cookie).to_hex(),
+            tenant.clock.now_millis(),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    match users::get(tenant, &session.user_id).await {
+        Ok(user) if !user.is_blocked() => Ok(Some(user)),
+        Ok(_) | Err(Error::UserNotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /v2/logout`: ends the session; `returnTo` must be one of the client's
+/// `allowed_logout_urls` (exactly), else nothing redirects.
+pub async fn logout(
+    tenant: &Tenant,
+    cookie: Option<&str>,
+    client_id: Option<&str>,
+    return_to: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let target = match return_to {
+        None => None,
+        Some(url) => {
+            let allowed = client_id
+                .and_then(|id| tenant.config.client(id))
+                .is_some_and(|c| c.allowed_logout_urls.iter().any(|u| u == url));
+            if !allowed {
+                return Err(Error::InvalidReturnTo);
+            }
+            Some(url.to_owned())
+        }
+    };
+    if let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 256) {
+        tenant
+            .store
+            .revoke_session(
+                &SecretDigest::of(cookie).to_hex(),
+                tenant.clock.now_millis(),
+            )
+            .await?;
+    }
+    Ok(target)
+}

@@ -1,0 +1,37 @@
+//! Web login records: authorization codes and browser sessions.
+
+use serde::{Deserialize, Serialize};
+
+/// What an authorization code grants, fixed at `/authorize`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub redirect_uri: String,
+    pub scope: Option<String>,
+    pub audience: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCodeRecord {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub grant: CodeGrant,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Authorization codes live 10 minutes and work once.
+pub const CODE_LIFETIME_SECS: i64 = 600;
+/// Browser sessions last 3 days (Auth0's default inactivity timeout).
+pub const SESSION_LIFETIME_SECS: i64 = 259_200;

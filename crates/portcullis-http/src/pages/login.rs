@@ -1,0 +1,369 @@
+//! Web login: `/authorize`, the hosted login page (`/u/login`) and `/v2/logout`.
+//!
+//! The login page's transaction travels in its own `state` parameter, sealed with the
+//! tenant's key, so any node can serve the form's answer without shared memory.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use portcullis_core::config::grant;
+use portcullis_core::flows::login::{PasswordLogin, password_login};
+use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
+use portcullis_core::mfa::PendingLogin;
+use portcullis_core::user::UserRecord;
+use portcullis_core::{Error, Tenant};
+
+use super::{escape, no_store, page};
+use crate::AppState;
+use crate::extract::{Accepts, read_object, requester, take_string};
+use crate::wire::page::page_message;
+use crate::wire::redirect_error;
+
+const SESSION_COOKIE: &str = "portcullis_session";
+
+fn error_page(error: &Error) -> Response {
+    let (status, text) = page_message(error);
+    no_store(
+        (
+            status,
+            Html(page(
+                "Error",
+                &format!("<h1>Something went wrong</h1><p>{}</p>", escape(&text)),
+            )),
+        )
+            .into_response(),
+    )
+}
+
+/// Sends `fields` back to the application the way it asked for (`response_mode`).
+fn respond_to_client(
+    redirect_uri: &str,
+    response_mode: &str,
+    mut fields: Vec<(&str, String)>,
+    state: Option<&str>,
+) -> Response {
+    if let Some(state) = state {
+        fields.push(("state", state.to_owned()));
+    }
+    if response_mode == "form_post" {
+        let inputs: String = fields
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                    escape(k),
+                    escape(v)
+                )
+            })
+            .collect();
+        let body = format!(
+            "<form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
+             <script>document.forms[0].submit()</script>",
+            escape(redirect_uri)
+        );
+        return no_store(Html(page("Continue", &body)).into_response());
+    }
+    let encoded = serde_urlencoded::to_string(&fields).unwrap_or_default();
+    let separator = if response_mode == "fragment" {
+        "#"
+    } else if redirect_uri.contains('?') {
+        "&"
+    } else {
+        "?"
+    };
+    no_store(Redirect::to(&format!("{redirect_uri}{separator}{encoded}")).into_response())
+}
+
+fn error_to_client(
+    redirect_uri: &str,
+    response_mode: &str,
+    error: &Error,
+    state: Option<&str>,
+) -> Response {
+    let (code, description) = redirect_error(error);
+    respond_to_client(
+        redirect_uri,
+        response_mode,
+        vec![("error", code), ("error_description", description)],
+        state,
+    )
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn cookie_header(tenant: &Tenant, value: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if tenant.config.issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+async fn code_response(
+    tenant: &Tenant,
+    user: &UserRecord,
+    authorization: &Authorization,
+) -> Response {
+    match web::issue_code(tenant, user, authorization).await {
+        Ok(code) => respond_to_client(
+            &authorization.grant.redirect_uri,
+            &authorization.response_mode,
+            vec![("code", code)],
+            authorization.state.as_deref(),
+        ),
+        Err(e) => error_to_client(
+            &authorization.grant.redirect_uri,
+            &authorization.response_mode,
+            &e,
+            authorization.state.as_deref(),
+        ),
+    }
+}
+
+/// `GET /authorize` (response_type=code, with PKCE for public clients).
+pub async fn authorize(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let tenant = &app.tenant;
+    let get = |k: &str| query.get(k).filter(|v| !v.is_empty()).cloned();
+    let params = AuthorizeParams {
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        response_type: get("response_type"),
+        response_mode: get("response_mode"),
+        scope: get("scope"),
+        audience: get("audience"),
+        state: get("state"),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+        connection: get("connection"),
+        login_hint: get("login_hint"),
+    };
+    let (client, redirect_uri) = match web::redirect_target(tenant, &params) {
+        Ok(target) => target,
+        Err(e) => return error_page(&e),
+    };
+    let state = params.state.clone();
+    let mode = params
+        .response_mode
+        .clone()
+        .unwrap_or_else(|| "query".to_owned());
+    let authorization = match web::check(tenant, client, redirect_uri.clone(), params) {
+        Ok(a) => a,
+        Err(e) => return error_to_client(&redirect_uri, &mode, &e, state.as_deref()),
+    };
+    let prompt = authorization.prompt.as_deref();
+    if prompt != Some("login") {
+        let user = match session_cookie(&headers) {
+            Some(cookie) => web::session_user(tenant, &cookie).await,
+            None => Ok(None),
+        };
+        match user {
+            Ok(Some(user)) => return code_response(tenant, &user, &authorization).await,
+            Ok(None) => {}
+            Err(e) => return error_page(&e),
+        }
+    }
+    if prompt == Some("none") {
+        return error_to_client(
+            &redirect_uri,
+            &authorization.response_mode,
+            &Error::LoginRequired,
+            authorization.state.as_deref(),
+        );
+    }
+    match tenant.keys.seal(&authorization) {
+        Ok(sealed) => {
+            let query = serde_urlencoded::to_string([("state", sealed)]).unwrap_or_default();
+            no_store(Redirect::to(&format!("/u/login?{query}")).into_response())
+        }
+        Err(e) => error_page(&Error::Key(e)),
+    }
+}
+
+fn open_transaction(tenant: &Tenant, sealed: &str) -> Result<Authorization, Error> {
+    let authorization: Authorization = tenant.keys.open(sealed).ok_or(Error::InvalidLoginState)?;
+    if authorization.expires_at <= tenant.clock.now_millis() {
+        return Err(Error::InvalidLoginState);
+    }
+    Ok(authorization)
+}
+
+fn login_form(sealed: &str, username: &str, message: Option<&str>) -> String {
+    let message = message
+        .map(|m| {
+            format!(
+                "<p role=\"alert\" style=\"color:#b00020\">{}</p>",
+                escape(m)
+            )
+        })
+        .unwrap_or_default();
+    page(
+        "Log in",
+        &format!(
+            "<h1>Log in</h1>{message}<form method=\"post\" action=\"/u/login\">\
+             <input type=\"hidden\" name=\"state\" value=\"{}\">\
+             <p><label>Email or username<br><input name=\"username\" value=\"{}\" autocomplete=\"username\" required></label></p>\
+             <p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\
+             <button type=\"submit\">Continue</button></form>",
+            escape(sealed),
+            escape(username)
+        ),
+    )
+}
+
+/// `GET /u/login?state=…`: the hosted login form.
+pub async fn show(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let sealed = query.get("state").map(String::as_str).unwrap_or("");
+    match open_transaction(&app.tenant, sealed) {
+        Ok(authorization) => no_store(
+            Html(login_form(
+                sealed,
+                authorization.login_hint.as_deref().unwrap_or(""),
+                None,
+            ))
+            .into_response(),
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /u/login`: checks the password, starts the session and answers the application.
+pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, body) = request.into_parts();
+    let mut fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
+        .await
+        .unwrap_or_default();
+    let mut field = |k: &'static str| {
+        take_string(&mut fields, k)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    let sealed = field("state");
+    let username = field("username");
+    let password = field("password");
+    let authorization = match open_transaction(tenant, &sealed) {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let Some(client) = tenant.config.client(&authorization.client_id) else {
+        return error_page(&Error::UnknownClient);
+    };
+    let login = PasswordLogin {
+        realm: authorization.connection.clone(),
+        username: username.clone(),
+        password,
+        requester: requester(&parts, &tenant.config.trusted_proxies),
+        pending: PendingLogin {
+            scope: authorization.grant.scope.clone(),
+            audience: authorization.grant.audience.clone(),
+            nonce: authorization.grant.nonce.clone(),
+        },
+    };
+    let grant_type = if login.realm.is_some() {
+        grant::PASSWORD_REALM
+    } else {
+        grant::PASSWORD
+    };
+    let user = match password_login(tenant, client, grant_type, &login).await {
+        Ok(user) => user,
+        // A user an administrator blocked is refused to the application, as Auth0 does.
+        Err(e @ Error::UserBlocked) => {
+            return error_to_client(
+                &authorization.grant.redirect_uri,
+                &authorization.response_mode,
+                &e,
+                authorization.state.as_deref(),
+            );
+        }
+        Err(e) => {
+            let message = match &e {
+                Error::WrongCredentials { by_username: true } => "Wrong username or password.".to_owned(),
+                Error::WrongCredentials { .. } => "Wrong email or password.".to_owned(),
+                Error::TooManyAttempts => {
+                    "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.".to_owned()
+                }
+                other => page_message(other).1,
+            };
+            let status = if matches!(e, Error::Store(_) | Error::Hash(_)) {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return no_store(
+                (status, Html(login_form(&sealed, &username, Some(&message)))).into_response(),
+            );
+        }
+    };
+    let cookie = match web::start_session(tenant, &user).await {
+        Ok(cookie) => cookie,
+        Err(e) => return error_page(&e),
+    };
+    let mut response = code_response(tenant, &user, &authorization).await;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(tenant, &cookie, portcullis_core::web::SESSION_LIFETIME_SECS),
+    );
+    response
+}
+
+/// `GET /v2/logout?client_id=…&returnTo=…`.
+pub async fn logout(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let tenant = &app.tenant;
+    let cookie = session_cookie(&headers);
+    let return_to = query.get("returnTo").or_else(|| query.get("returnto"));
+    match web::logout(
+        tenant,
+        cookie.as_deref(),
+        query.get("client_id").map(String::as_str),
+        return_to.map(String::as_str),
+    )
+    .await
+    {
+        Ok(target) => {
+            let mut response = match target {
+                Some(url) => no_store(Redirect::to(&url).into_response()),
+                None => no_store(
+                    Html(page(
+                        "Logged out",
+                        "<h1>Logged out</h1><p>You have been logged out.</p>",
+                    ))
+                    .into_response(),
+                ),
+            };
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, cookie_header(tenant, "", 0));
+            response
+        }
+        Err(e) => error_page(&e),
+    }
+}

@@ -1,0 +1,269 @@
+//! Web login: `/authorize` with PKCE, the hosted login page, the session cookie, the
+//! authorization-code grant, `prompt=none` and `/v2/logout`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{DB, STRONG, TestApp, claims, unique};
+
+const CALLBACK: &str = "http://localhost:8080/callback";
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: app.base.clone(),
+            cookie: None,
+        }
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let value = value.to_str().expect("cookie");
+            let pair = value.split(';').next().expect("pair");
+            self.cookie = pair
+                .strip_prefix("portcullis_session=")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned);
+        }
+    }
+
+    async fn get(&mut self, path_and_query: &str) -> (StatusCode, String, String) {
+        let mut request = self.http.get(format!("{}{path_and_query}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, format!("portcullis_session={cookie}"));
+        }
+        let response = request.send().await.expect("get");
+        self.finish(response).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("post");
+        self.finish(response).await
+    }
+
+    async fn finish(&mut self, response: reqwest::Response) -> (StatusCode, String, String) {
+        self.remember(&response);
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().expect("location").to_owned())
+            .unwrap_or_default();
+        (status, location, response.text().await.expect("body"))
+    }
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| {
+            let v = v.replace('+', " ");
+            percent_decode(&v)
+        })
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn pkce() -> (String, String) {
+    let verifier = unique("verifier-0123456789-0123456789-0123456789");
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn authorize_path(challenge: &str, extra: &str) -> String {
+    format!(
+        "/authorize?client_id=my-spa&response_type=code&redirect_uri={}&scope=openid%20email&state=xyz&nonce=n-1&code_challenge={challenge}&code_challenge_method=S256{extra}",
+        "http%3A%2F%2Flocalhost%3A8080%2Fcallback"
+    )
+}
+
+async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (StatusCode, Value) {
+    app.post_form(
+        "/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "my-spa"),
+            ("code", code),
+            ("code_verifier", verifier),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn unknown_clients_and_unregistered_callbacks_get_a_page_never_a_redirect() {
+    let app = TestApp::spawn().await;
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    for path in [
+        authorize_path(&challenge, "").replace("client_id=my-spa", "client_id=nobody"),
+        authorize_path(&challenge, "").replace("8080%2Fcallback", "8080%2Fcallback%2Fevil"),
+        authorize_path(&challenge, "").replace(
+            "redirect_uri=",
+            "redirect_uri=https%3A%2F%2Fevil.example%2F&x=",
+        ),
+    ] {
+        let (status, location, _) = browser.get(&path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(location.is_empty(), "no open redirect: {location}");
+    }
+}
+
+#[tokio::test]
+async fn public_clients_must_use_s256_pkce() {
+    let app = TestApp::spawn().await;
+    let mut browser = Browser::new(&app);
+    let path = authorize_path("", "").replace("&code_challenge=&code_challenge_method=S256", "");
+    let (status, location, _) = browser.get(&path).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("invalid_request")
+    );
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+}
+
+#[tokio::test]
+async fn login_page_session_code_exchange_and_logout() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("web-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+
+    // No session: prompt=none answers login_required.
+    let (verifier, challenge) = pkce();
+    let (_, location, _) = browser
+        .get(&authorize_path(&challenge, "&prompt=none"))
+        .await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+
+    // The login page: a wrong password shows Auth0's message and no redirect.
+    let (status, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(login_page.starts_with("/u/login?state="), "{login_page}");
+    let (status, _, form) = browser.get(&login_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("name=\"password\""));
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, location, body) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", "wrong-password-1A!"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_empty());
+    assert!(body.contains("Wrong email or password."), "{body}");
+    assert!(browser.cookie.is_none());
+
+    let (status, location, _) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+    assert!(browser.cookie.is_some(), "a session cookie");
+    let code = query_param(&location, "code").expect("code");
+
+    // A wrong verifier fails, and the code is spent.
+    let (status, body) = exchange(&app, &code, "not-the-verifier").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("invalid_grant"))
+    );
+    assert_eq!(
+        exchange(&app, &code, &verifier).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // The session answers prompt=none with a fresh code.
+    let (verifier, challenge) = pkce();
+    let (_, location, _) = browser
+        .get(&authorize_path(&challenge, "&prompt=none"))
+        .await;
+    let code = query_param(&location, "code").expect("code from the session");
+    let (status, tokens) = exchange(&app, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = claims(tokens["id_token"].as_str().expect("id_token"));
+    assert_eq!(id_token["email"], email.as_str());
+    assert_eq!(id_token["nonce"], "n-1");
+    assert_eq!(
+        exchange(&app, &code, &verifier).await.0,
+        StatusCode::FORBIDDEN,
+        "codes work once"
+    );
+
+    // Logout: only a registered returnTo, and the session ends.
+    let (status, location, _) = browser
+        .get("/v2/logout?client_id=my-spa&returnTo=https%3A%2F%2Fevil.example%2F")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_empty());
+    let (status, location, _) = browser
+        .get("/v2/logout?client_id=my-spa&returnTo=http%3A%2F%2Flocalhost%3A8080%2F")
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "http://localhost:8080/");
+    assert!(browser.cookie.is_none());
+    let (_, challenge) = pkce();
+    let (_, location, _) = browser
+        .get(&authorize_path(&challenge, "&prompt=none"))
+        .await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+}
