@@ -48,6 +48,10 @@ pub enum LogType {
     FailedExchangeRefreshToken,
     FailedRefreshReuse,
     RefreshTokenRevoked,
+    SuccessLogin,
+    SuccessExchangeAuthorizationCode,
+    FailedExchangeAuthorizationCode,
+    SuccessLogout,
 }
 
 impl LogType {
@@ -89,6 +93,10 @@ impl LogType {
             Self::FailedExchangeRefreshToken => "fertft",
             Self::FailedRefreshReuse => "ferrt",
             Self::RefreshTokenRevoked => "srrt",
+            Self::SuccessLogin => "s",
+            Self::SuccessExchangeAuthorizationCode => "seacft",
+            Self::FailedExchangeAuthorizationCode => "feacft",
+            Self::SuccessLogout => "slo",
         }
     }
 
@@ -101,6 +109,10 @@ impl LogType {
             Self::SuccessExchangeClientCredentials => {
                 Some("Successful exchange of Access Token for a Client Credentials Grant")
             }
+            Self::SuccessExchangeAuthorizationCode => {
+                Some("Successful exchange of Authorization Code for Access Token")
+            }
+            Self::SuccessLogout => Some("User successfully logged out"),
             Self::SuccessChangePassword => Some("Password changed"),
             Self::SuccessUserDeletion => Some("User was deleted"),
             Self::BreachedPasswordLogin => Some("Breached password"),

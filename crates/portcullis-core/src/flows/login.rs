@@ -26,6 +26,9 @@ pub struct PasswordLogin {
     pub requester: Requester,
     /// What the login asks for, kept with the `mfa_token` when a second factor is needed.
     pub pending: PendingLogin,
+    /// Whether the password was typed into the hosted login page (logged as Auth0's `s`)
+    /// rather than exchanged at `/oauth/token` (`sepft`).
+    pub on_login_page: bool,
 }
 
 pub async fn password_login(
@@ -198,7 +201,12 @@ pub async fn password_login(
             &user.id,
             now,
             login.requester.ip.as_deref(),
-            &event(LogType::SuccessExchangePassword).user(&user),
+            &event(if login.on_login_page {
+                LogType::SuccessLogin
+            } else {
+                LogType::SuccessExchangePassword
+            })
+            .user(&user),
         )
         .await?;
     Ok(UserRecord {

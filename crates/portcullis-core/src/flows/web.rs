@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Client, grant};
 use crate::flows::users;
+use crate::logs::{LogEvent, LogType, Requester};
 use crate::secret::{SecretDigest, random_token};
 use crate::user::UserRecord;
 use crate::web::{
@@ -149,14 +150,46 @@ pub async fn issue_code(
 }
 
 /// The `authorization_code` grant: the code once, for its client and redirect URI, with the
-/// PKCE verifier when a challenge was made.
+/// PKCE verifier when a challenge was made. Logged as `seacft` / `feacft`.
 pub async fn exchange_code(
     tenant: &Tenant,
     client: &Client,
     code: &str,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
+    requester: &Requester,
 ) -> Result<(UserRecord, CodeGrant), Error> {
+    let event = |kind| {
+        LogEvent::new(kind, tenant.clock.now_millis())
+            .client(client)
+            .requester(requester)
+    };
+    match redeem_code(tenant, client, code, redirect_uri, code_verifier).await {
+        Ok((user, grant)) => {
+            tenant
+                .record(event(LogType::SuccessExchangeAuthorizationCode).user(&user))
+                .await;
+            Ok((user, grant))
+        }
+        Err(e) => {
+            tenant
+                .record(event(LogType::FailedExchangeAuthorizationCode).description(e.to_string()))
+                .await;
+            Err(e)
+        }
+    }
+}
+
+async fn redeem_code(
+    tenant: &Tenant,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<(UserRecord, CodeGrant), Error> {
+    if code.is_empty() || code.len() > 256 {
+        return Err(Error::InvalidAuthorizationCode);
+    }
     let now = tenant.clock.now_millis();
     let record = tenant
         .store
@@ -243,6 +276,7 @@ pub async fn logout(
     cookie: Option<&str>,
     client_id: Option<&str>,
     return_to: Option<&str>,
+    requester: &Requester,
 ) -> Result<Option<String>, Error> {
     let target = match return_to {
         None => None,
@@ -257,13 +291,21 @@ pub async fn logout(
         }
     };
     if let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 256) {
-        tenant
-            .store
-            .revoke_session(
-                &SecretDigest::of(cookie).to_hex(),
-                tenant.clock.now_millis(),
-            )
-            .await?;
+        let now = tenant.clock.now_millis();
+        let id_hash = SecretDigest::of(cookie).to_hex();
+        if let Some(session) = tenant.store.session(&id_hash, now).await? {
+            tenant.store.revoke_session(&id_hash, now).await?;
+            let mut event = LogEvent::new(LogType::SuccessLogout, now).requester(requester);
+            if let Some(client) = client_id.and_then(|id| tenant.config.client(id)) {
+                event = event.client(client);
+            }
+            match users::get(tenant, &session.user_id).await {
+                Ok(user) => event = event.user(&user),
+                Err(Error::UserNotFound) => {}
+                Err(e) => return Err(e),
+            }
+            tenant.record(event).await;
+        }
     }
     Ok(target)
 }

@@ -88,6 +88,7 @@ pub async fn token(
                 audience,
                 nonce: nonce.clone(),
             },
+            on_login_page: false,
         };
         let user = password_login(tenant, client, &grant_type, &login).await?;
         let mut tokens =
@@ -142,6 +143,7 @@ pub async fn token(
             &code,
             redirect_uri.as_deref(),
             code_verifier.as_deref(),
+            &requester,
         )
         .await?;
         let api = resolve_user_audience(tenant, granted.audience.as_deref())?;

@@ -283,6 +283,7 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
             audience: authorization.grant.audience.clone(),
             nonce: authorization.grant.nonce.clone(),
         },
+        on_login_page: true,
     };
     let grant_type = if login.realm.is_some() {
         grant::PASSWORD_REALM
@@ -334,17 +335,20 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
 /// `GET /v2/logout?client_id=…&returnTo=…`.
 pub async fn logout(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
+    request: Request,
 ) -> Response {
     let tenant = &app.tenant;
-    let cookie = session_cookie(&headers);
+    let (parts, _) = request.into_parts();
+    let cookie = session_cookie(&parts.headers);
+    let who = requester(&parts, &tenant.config.trusted_proxies);
     let return_to = query.get("returnTo").or_else(|| query.get("returnto"));
     match web::logout(
         tenant,
         cookie.as_deref(),
         query.get("client_id").map(String::as_str),
         return_to.map(String::as_str),
+        &who,
     )
     .await
     {

@@ -166,7 +166,9 @@ async fn public_clients_must_use_s256_pkce() {
 async fn login_page_session_code_exchange_and_logout() {
     let app = TestApp::spawn().await;
     let email = format!("{}@example.com", unique("web-"));
-    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let (status, created) = app.signup(DB, &email, STRONG).await;
+    assert_eq!(status, StatusCode::OK);
+    let user_id = format!("auth0|{}", created["_id"].as_str().expect("_id"));
     let mut browser = Browser::new(&app);
 
     // No session: prompt=none answers login_required.
@@ -266,4 +268,17 @@ async fn login_page_session_code_exchange_and_logout() {
         query_param(&location, "error").as_deref(),
         Some("login_required")
     );
+
+    // The operator's view: a web login, the exchange and the logout, newest first.
+    let token = app.management_token().await;
+    let (_, events) = app
+        .get(&format!("/api/v2/users/{user_id}/logs"), Some(&token))
+        .await;
+    let types: Vec<&str> = events
+        .as_array()
+        .expect("logs")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types, ["slo", "seacft", "s", "fp", "ss"]);
 }
