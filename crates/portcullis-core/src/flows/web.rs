@@ -65,7 +65,26 @@ pub fn redirect_target<'t>(
     if !client.callbacks.contains(&redirect_uri) {
         return Err(Error::InvalidRedirectUri);
     }
+    // `web_message` posts the answer to the window of the callback's origin, which must be one
+    // of the client's Allowed Web Origins.
+    if params.response_mode.as_deref() == Some("web_message")
+        && !client
+            .web_origins
+            .iter()
+            .any(|o| o.trim_end_matches('/') == origin_of(&redirect_uri))
+    {
+        return Err(Error::InvalidRedirectUri);
+    }
     Ok((client, redirect_uri))
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(end) => &url[..after_scheme + end],
+        None => url,
+    }
 }
 
 /// The remaining checks, whose failures go back to the application.
@@ -102,6 +121,7 @@ pub fn check(
         None | Some("query") => "query",
         Some("fragment") => "fragment",
         Some("form_post") => "form_post",
+        Some("web_message") => "web_message",
         Some(other) => {
             return Err(Error::UnsupportedResponseType(format!(
                 "response_mode {other}"

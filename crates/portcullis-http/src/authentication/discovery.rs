@@ -26,7 +26,7 @@ pub async fn openid_configuration(State(app): State<AppState>) -> Json<Value> {
         "response_types_supported": ["code", "token", "id_token", "code token", "code id_token",
             "token id_token", "code token id_token"],
         "code_challenge_methods_supported": ["S256", "plain"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query", "fragment", "form_post", "web_message"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -47,6 +47,9 @@ fn respond_to_client(
     if let Some(state) = state {
         fields.push(("state", state.to_owned()));
     }
+    if response_mode == "web_message" {
+        return web_message(redirect_uri, &fields);
+    }
     if response_mode == "form_post" {
         let inputs: String = fields
             .iter()
@@ -74,6 +77,29 @@ fn respond_to_client(
         "?"
     };
     no_store(Redirect::to(&format!("{redirect_uri}{separator}{encoded}")).into_response())
+}
+
+/// `response_mode=web_message`: the page posts the answer to its parent window (the hidden
+/// iframe of silent authentication), only to the callback's origin, as auth0-spa-js expects.
+fn web_message(redirect_uri: &str, fields: &[(&str, String)]) -> Response {
+    let response: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str())))
+        .collect();
+    let message = serde_json::json!({"type": "authorization_response", "response": response});
+    // JSON inside a script: `<` escaped so no value can close the script element.
+    let script_safe = |v: &serde_json::Value| v.to_string().replace('<', "\\u003c");
+    let body = format!(
+        "<script>(function(){{var target={};var message={};\
+         var w=window.opener||window.parent;if(w&&w!==window){{w.postMessage(message,target);}}}})();</script>",
+        script_safe(&serde_json::Value::from(web::origin_of(redirect_uri))),
+        script_safe(&message)
+    );
+    let mut response = Html(page("Continue", &body)).into_response();
+    response = no_store(response);
+    // The page must load inside the application's iframe.
+    response.headers_mut().remove(header::X_FRAME_OPTIONS);
+    response
 }
 
 fn error_to_client(
@@ -332,6 +358,24 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     response
 }
 
+/// Clears the session cookie and goes to `target`, or says so on a page.
+fn logged_out(tenant: &Tenant, target: Option<String>) -> Response {
+    let mut response = match target {
+        Some(url) => no_store(Redirect::to(&url).into_response()),
+        None => no_store(
+            Html(page(
+                "Logged out",
+                "<h1>Logged out</h1><p>You have been logged out.</p>",
+            ))
+            .into_response(),
+        ),
+    };
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookie_header(tenant, "", 0));
+    response
+}
+
 /// `GET /v2/logout?client_id=…&returnTo=…`.
 pub async fn logout(
     State(app): State<AppState>,
@@ -352,22 +396,65 @@ pub async fn logout(
     )
     .await
     {
-        Ok(target) => {
-            let mut response = match target {
-                Some(url) => no_store(Redirect::to(&url).into_response()),
-                None => no_store(
-                    Html(page(
-                        "Logged out",
-                        "<h1>Logged out</h1><p>You have been logged out.</p>",
-                    ))
-                    .into_response(),
-                ),
-            };
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, cookie_header(tenant, "", 0));
-            response
-        }
+        Ok(target) => logged_out(tenant, target),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The client an `id_token_hint` was issued to. Its signature need not be checked: it only
+/// picks whose `allowed_logout_urls` the redirect must come from.
+fn audience_of(id_token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    match &claims["aud"] {
+        serde_json::Value::String(aud) => Some(aud.clone()),
+        serde_json::Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// `GET /oidc/logout` (OpenID Connect RP-initiated logout, the discovery document's
+/// `end_session_endpoint`): `post_logout_redirect_uri` must be one of the client's
+/// `allowed_logout_urls`; `state` is passed back.
+pub async fn oidc_logout(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    request: Request,
+) -> Response {
+    let tenant = &app.tenant;
+    let (parts, _) = request.into_parts();
+    let cookie = session_cookie(&parts.headers);
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    let client_id = query
+        .get("client_id")
+        .cloned()
+        .or_else(|| query.get("id_token_hint").and_then(|t| audience_of(t)));
+    let target = query.get("post_logout_redirect_uri").map(String::as_str);
+    match web::logout(
+        tenant,
+        cookie.as_deref(),
+        client_id.as_deref(),
+        target,
+        &who,
+    )
+    .await
+    {
+        Ok(target) => logged_out(
+            tenant,
+            target.map(|url| match query.get("state") {
+                Some(state) => {
+                    let separator = if url.contains('?') { '&' } else { '?' };
+                    let encoded =
+                        serde_urlencoded::to_string([("state", state)]).unwrap_or_default();
+                    format!("{url}{separator}{encoded}")
+                }
+                None => url,
+            }),
+        ),
         Err(e) => error_page(&e),
     }
 }

@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/authorize", get(login::authorize))
         .route("/u/login", get(login::show).post(login::submit))
         .route("/v2/logout", get(login::logout))
+        .route("/oidc/logout", get(login::oidc_logout))
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))
         .route("/lo/reset", get(reset::show).post(reset::submit))
         .route(

@@ -68,6 +68,7 @@ grant_types = ["client_credentials"]
 name = "Rotating"
 client_id = "rotating"
 grant_types = ["http://auth0.com/oauth/grant-type/password-realm", "refresh_token"]
+callbacks = ["http://localhost:8080/callback"]
 refresh_token = {{ rotation_type = "rotating", expiration_type = "expiring", token_lifetime = 3600, idle_token_lifetime = 600 }}
 
 [[clients]]

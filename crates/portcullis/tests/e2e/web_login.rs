@@ -282,3 +282,67 @@ async fn login_page_session_code_exchange_and_logout() {
         .collect();
     assert_eq!(types, ["slo", "seacft", "s", "fp", "ss"]);
 }
+
+#[tokio::test]
+async fn silent_authentication_by_web_message_and_oidc_logout() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("silent-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    let silent = "&prompt=none&response_mode=web_message";
+
+    // Without a session the iframe is told login_required, posted to the app's origin only.
+    let (_, challenge) = pkce();
+    let (status, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("\"authorization_response\""), "{page}");
+    assert!(page.contains("\"error\":\"login_required\""), "{page}");
+    assert!(
+        page.contains("var target=\"http://localhost:8080\""),
+        "{page}"
+    );
+
+    // Log in through the page, then the iframe gets a code for the session.
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, _, _) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (verifier, challenge) = pkce();
+    let (_, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
+    let code = page
+        .split("\"code\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("code in the message")
+        .to_owned();
+    assert!(page.contains("\"state\":\"xyz\""));
+    let (status, tokens) = exchange(&app, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+
+    // An origin that is not an Allowed Web Origin gets nothing posted.
+    let foreign = authorize_path(&challenge, silent).replace("my-spa", "rotating");
+    let (status, _, page) = browser.get(&foreign).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!page.contains("authorization_response"));
+
+    // RP-initiated logout: the registered URL, with state, and the session is gone.
+    let id_token = tokens["id_token"].as_str().expect("id_token");
+    let (status, location, _) = browser
+        .get(&format!(
+            "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A8080%2F&state=s1"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "http://localhost:8080/?state=s1");
+    let (_, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
+    assert!(page.contains("\"error\":\"login_required\""), "{page}");
+}
