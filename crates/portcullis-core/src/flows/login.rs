@@ -217,17 +217,34 @@ pub async fn password_login(
     })
 }
 
+/// The database connection of the hosted pages when `/authorize` named none: the tenant's
+/// `default_directory`, else the first connection enabled for the client.
+pub fn hosted_page_connection<'t>(tenant: &'t Tenant, client_id: &str) -> Result<&'t str, Error> {
+    if let Some(name) = tenant.config.default_directory.as_deref() {
+        return Ok(name);
+    }
+    tenant
+        .config
+        .connections
+        .iter()
+        .find(|c| c.is_enabled_for(client_id))
+        .map(|c| c.name.as_str())
+        .ok_or(Error::NoDefaultConnection)
+}
+
 fn resolve_connection<'t>(
     tenant: &'t Tenant,
     client: &Client,
     grant_type: &str,
     login: &PasswordLogin,
 ) -> Result<&'t crate::config::Connection, Error> {
-    if !client.allows_grant(grant_type) {
+    // The hosted page is reached through `/authorize`, which checked the client's grants.
+    if !login.on_login_page && !client.allows_grant(grant_type) {
         return Err(Error::GrantTypeNotAllowed(grant_type.to_owned()));
     }
     let connection_name = match &login.realm {
         Some(realm) => realm.as_str(),
+        None if login.on_login_page => hosted_page_connection(tenant, &client.client_id)?,
         None => tenant
             .config
             .default_directory

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use portcullis_core::config::grant;
-use portcullis_core::flows::login::{PasswordLogin, password_login};
+use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
+use portcullis_core::flows::signup::{NewUser, SignUp, sign_up};
 use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
 use portcullis_core::mfa::PendingLogin;
 use portcullis_core::user::UserRecord;
@@ -217,10 +218,15 @@ pub async fn authorize(
             authorization.state.as_deref(),
         );
     }
+    let screen = if get("screen_hint").as_deref() == Some("signup") {
+        "/u/signup"
+    } else {
+        "/u/login"
+    };
     match tenant.keys.seal(&authorization) {
         Ok(sealed) => {
             let query = serde_urlencoded::to_string([("state", sealed)]).unwrap_or_default();
-            no_store(Redirect::to(&format!("/u/login?{query}")).into_response())
+            no_store(Redirect::to(&format!("{screen}?{query}")).into_response())
         }
         Err(e) => error_page(&Error::Key(e)),
     }
@@ -250,9 +256,11 @@ fn login_form(sealed: &str, username: &str, message: Option<&str>) -> String {
              <input type=\"hidden\" name=\"state\" value=\"{}\">\
              <p><label>Email or username<br><input name=\"username\" value=\"{}\" autocomplete=\"username\" required></label></p>\
              <p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\
-             <button type=\"submit\">Continue</button></form>",
+             <button type=\"submit\">Continue</button></form>\
+             <p>Don't have an account? <a href=\"/u/signup?state={}\">Sign up</a></p>",
             escape(sealed),
-            escape(username)
+            escape(username),
+            escape(sealed),
         ),
     )
 }
@@ -328,34 +336,150 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
             );
         }
         Err(e) => {
-            let message = match &e {
-                Error::WrongCredentials { by_username: true } => "Wrong username or password.".to_owned(),
-                Error::WrongCredentials { .. } => "Wrong email or password.".to_owned(),
-                Error::TooManyAttempts => {
-                    "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.".to_owned()
-                }
-                other => page_message(other).1,
-            };
-            let status = if matches!(e, Error::Store(_) | Error::Hash(_)) {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
+            let (status, message) = page_message(&e);
             return no_store(
                 (status, Html(login_form(&sealed, &username, Some(&message)))).into_response(),
             );
         }
     };
-    let cookie = match web::start_session(tenant, &user).await {
+    signed_in(tenant, &user, &authorization).await
+}
+
+/// Starts the browser session and answers the application with a code.
+async fn signed_in(tenant: &Tenant, user: &UserRecord, authorization: &Authorization) -> Response {
+    let cookie = match web::start_session(tenant, user).await {
         Ok(cookie) => cookie,
         Err(e) => return error_page(&e),
     };
-    let mut response = code_response(tenant, &user, &authorization).await;
+    let mut response = code_response(tenant, user, authorization).await;
     response.headers_mut().append(
         header::SET_COOKIE,
         cookie_header(tenant, &cookie, portcullis_core::web::SESSION_LIFETIME_SECS),
     );
     response
+}
+
+fn signup_form(sealed: &str, email: &str, username: Option<&str>, message: Option<&str>) -> String {
+    let message = message
+        .map(|m| {
+            format!(
+                "<p role=\"alert\" style=\"color:#b00020;white-space:pre-line\">{}</p>",
+                escape(m)
+            )
+        })
+        .unwrap_or_default();
+    let username = username
+        .map(|u| {
+            format!(
+                "<p><label>Username<br><input name=\"username\" value=\"{}\" autocomplete=\"username\" required></label></p>",
+                escape(u)
+            )
+        })
+        .unwrap_or_default();
+    page(
+        "Sign up",
+        &format!(
+            "<h1>Sign up</h1>{message}<form method=\"post\" action=\"/u/signup\">\
+             <input type=\"hidden\" name=\"state\" value=\"{}\">\
+             <p><label>Email address<br><input type=\"email\" name=\"email\" value=\"{}\" autocomplete=\"email\" required></label></p>\
+             {username}<p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"new-password\" required></label></p>\
+             <button type=\"submit\">Continue</button></form>\
+             <p>Already have an account? <a href=\"/u/login?state={}\">Log in</a></p>",
+            escape(sealed),
+            escape(email),
+            escape(sealed),
+        ),
+    )
+}
+
+/// Whether the hosted sign-up asks for a username (the connection's `requires_username`).
+fn signup_connection<'t>(
+    tenant: &'t Tenant,
+    authorization: &Authorization,
+) -> Result<&'t portcullis_core::config::Connection, Error> {
+    let name = match &authorization.connection {
+        Some(name) => name.as_str(),
+        None => hosted_page_connection(tenant, &authorization.client_id)?,
+    };
+    tenant
+        .config
+        .connection(name)
+        .ok_or(Error::UnknownConnection)
+}
+
+/// `GET /u/signup?state=…` (or `/authorize?screen_hint=signup`).
+pub async fn show_signup(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let tenant = &app.tenant;
+    let sealed = query.get("state").map(String::as_str).unwrap_or("");
+    let shown = open_transaction(tenant, sealed).and_then(|authorization| {
+        let connection = signup_connection(tenant, &authorization)?;
+        let email = authorization.login_hint.clone().unwrap_or_default();
+        Ok(signup_form(
+            sealed,
+            &email,
+            connection.requires_username.then_some(""),
+            None,
+        ))
+    });
+    match shown {
+        Ok(html) => no_store(Html(html).into_response()),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /u/signup`: creates the user under every rule of the connection, then signs in.
+pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, body) = request.into_parts();
+    let mut fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
+        .await
+        .unwrap_or_default();
+    let mut field = |k: &'static str| {
+        take_string(&mut fields, k)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    let sealed = field("state");
+    let email = field("email");
+    let username = field("username");
+    let password = field("password");
+    let authorization = match open_transaction(tenant, &sealed) {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let connection = match signup_connection(tenant, &authorization) {
+        Ok(c) => c,
+        Err(e) => return error_page(&e),
+    };
+    let asks_username = connection.requires_username;
+    let request = SignUp {
+        client_id: authorization.client_id.clone(),
+        connection: connection.name.clone(),
+        user: NewUser {
+            email: email.clone(),
+            password,
+            username: (asks_username && !username.is_empty()).then(|| username.clone()),
+            ..NewUser::default()
+        },
+    };
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    match sign_up(tenant, request, &who).await {
+        Ok(user) => signed_in(tenant, &user, &authorization).await,
+        Err(e) => {
+            let (status, message) = page_message(&e);
+            let form = signup_form(
+                &sealed,
+                &email,
+                asks_username.then_some(username.as_str()),
+                Some(&message),
+            );
+            no_store((status, Html(form)).into_response())
+        }
+    }
 }
 
 /// Clears the session cookie and goes to `target`, or says so on a page.

@@ -15,6 +15,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authorize", get(login::authorize))
         .route("/u/login", get(login::show).post(login::submit))
+        .route(
+            "/u/signup",
+            get(login::show_signup).post(login::submit_signup),
+        )
         .route("/v2/logout", get(login::logout))
         .route("/oidc/logout", get(login::oidc_logout))
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))

@@ -50,6 +50,43 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
             S::BAD_REQUEST,
             text("This login page has expired. Please start again from the application."),
         ),
+        // The hosted login and sign-up pages (Auth0's Universal Login wording).
+        Error::UserExists => (S::BAD_REQUEST, text("The user already exists.")),
+        Error::UsernameExists => (S::BAD_REQUEST, text("The username already exists.")),
+        Error::SignupDisabled => (S::FORBIDDEN, text("Sign-ups are not allowed.")),
+        Error::InvalidEmail(_) => (S::BAD_REQUEST, text("Email is not valid.")),
+        Error::UsernameRequired => (S::BAD_REQUEST, text("Username is required.")),
+        Error::UsernameNotAllowed | Error::InvalidUsername(_) => {
+            (S::BAD_REQUEST, text("Username is not valid."))
+        }
+        Error::WrongCredentials { by_username: false } => {
+            (S::BAD_REQUEST, text("Wrong email or password."))
+        }
+        Error::WrongCredentials { by_username: true } => {
+            (S::BAD_REQUEST, text("Wrong username or password."))
+        }
+        Error::UserBlocked => (
+            S::UNAUTHORIZED,
+            text("Your account has been blocked. Please contact the administrator."),
+        ),
+        Error::TooManyAttempts => (
+            S::TOO_MANY_REQUESTS,
+            text(
+                "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
+            ),
+        ),
+        Error::SuspiciousIp => (
+            S::TOO_MANY_REQUESTS,
+            text(
+                "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.",
+            ),
+        ),
+        Error::MfaRequired { .. } | Error::MfaRegistrationRequired { .. } => (
+            S::FORBIDDEN,
+            text(
+                "Multi-factor authentication is required for this account; this application cannot complete it yet.",
+            ),
+        ),
         Error::UnknownClient
         | Error::UnsupportedResponseType(_)
         | Error::PkceRequired
@@ -62,20 +99,8 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::UnknownConnection
         | Error::ConnectionDisabledForClient { .. }
         | Error::NoDefaultConnection
-        | Error::SignupDisabled
-        | Error::InvalidEmail(_)
-        | Error::UsernameNotAllowed
-        | Error::UsernameRequired
-        | Error::InvalidUsername(_)
-        | Error::UserExists
-        | Error::UsernameExists
-        | Error::WrongCredentials { .. }
-        | Error::UserBlocked
-        | Error::TooManyAttempts
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone
-        | Error::MfaRequired { .. }
-        | Error::MfaRegistrationRequired { .. }
         | Error::InvalidMfaToken
         | Error::ExpiredMfaToken
         | Error::MfaTokenOfOtherClient
@@ -84,7 +109,6 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::MfaTooManyAttempts
         | Error::UnsupportedAuthenticator(_)
         | Error::AuthenticatorNotFound
-        | Error::SuspiciousIp
         | Error::MissingAudience
         | Error::UnknownAudience(_)
         | Error::AudienceNotGranted(_)

@@ -346,3 +346,54 @@ async fn silent_authentication_by_web_message_and_oidc_logout() {
     let (_, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
     assert!(page.contains("\"error\":\"login_required\""), "{page}");
 }
+
+#[tokio::test]
+async fn hosted_sign_up_shows_each_error_keeps_the_email_and_signs_in() {
+    let app = TestApp::spawn().await;
+    let taken = format!("{}@example.com", unique("taken-"));
+    assert_eq!(app.signup(DB, &taken, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (status, signup_page, _) = browser
+        .get(&authorize_path(&challenge, "&screen_hint=signup"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(signup_page.starts_with("/u/signup?state="), "{signup_page}");
+    let (status, _, form) = browser.get(&signup_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("name=\"email\""));
+    let state = query_param(&signup_page, "state").expect("state");
+
+    let email = format!("{}@example.com", unique("new-"));
+    let (status, location, body) = browser
+        .post(
+            "/u/signup",
+            &[("state", &state), ("email", &email), ("password", "short")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_empty());
+    assert!(body.contains("Password is too weak"), "{body}");
+    assert!(body.contains(&email), "the form keeps the e-mail");
+    assert!(!body.contains("short"), "never the password");
+
+    let (_, _, body) = browser
+        .post(
+            "/u/signup",
+            &[("state", &state), ("email", &taken), ("password", STRONG)],
+        )
+        .await;
+    assert!(body.contains("The user already exists."), "{body}");
+
+    let (status, location, _) = browser
+        .post(
+            "/u/signup",
+            &[("state", &state), ("email", &email), ("password", STRONG)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert!(query_param(&location, "code").is_some());
+    assert!(browser.cookie.is_some(), "signed in");
+    assert_eq!(app.login(&email, STRONG).await.0, StatusCode::OK);
+}
