@@ -25,6 +25,27 @@ pub struct Authorization {
     pub grant: CodeGrant,
     /// When the login page's transaction ends (milliseconds).
     pub expires_at: i64,
+    /// Digest of the transaction cookie of the browser that started the login, so a form
+    /// answer from any other browser is refused (login CSRF).
+    #[serde(default)]
+    pub browser_binding: String,
+}
+
+/// Binds `authorization` to the browser that will carry the returned cookie value.
+pub fn bind_to_browser(authorization: &mut Authorization) -> String {
+    let cookie = random_token(32);
+    authorization.browser_binding = SecretDigest::of(&cookie).to_hex();
+    cookie
+}
+
+/// Whether `cookie` is the transaction cookie `authorization` was bound to.
+pub fn is_same_browser(authorization: &Authorization, cookie: Option<&str>) -> bool {
+    let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 256) else {
+        return false;
+    };
+    let digest = SecretDigest::of(cookie).to_hex();
+    subtle::ConstantTimeEq::ct_eq(digest.as_bytes(), authorization.browser_binding.as_bytes())
+        .into()
 }
 
 /// The raw parameters of `/authorize`.
@@ -144,6 +165,7 @@ pub fn check(
             code_challenge_method: method,
         },
         expires_at: tenant.clock.now_millis() + CODE_LIFETIME_SECS * 1000,
+        browser_binding: String::new(),
     })
 }
 

@@ -23,6 +23,9 @@ use crate::wire::page::page_message;
 use crate::wire::redirect_error;
 
 const SESSION_COOKIE: &str = "portcullis_session";
+/// Binds a login page's form to the browser that opened it; sent to the hosted pages only.
+const TRANSACTION_COOKIE: &str = "portcullis_transaction";
+const TRANSACTION_PATH: &str = "/u/";
 
 fn error_page(error: &Error) -> Response {
     let (status, text) = page_message(error);
@@ -118,25 +121,35 @@ fn error_to_client(
     )
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
 
-fn cookie_header(tenant: &Tenant, value: &str, max_age_secs: i64) -> HeaderValue {
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+fn cookie_header(
+    tenant: &Tenant,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: i64,
+) -> HeaderValue {
     let secure = if tenant.config.issuer.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -223,10 +236,23 @@ pub async fn authorize(
     } else {
         "/u/login"
     };
+    let mut authorization = authorization;
+    let transaction = web::bind_to_browser(&mut authorization);
     match tenant.keys.seal(&authorization) {
         Ok(sealed) => {
             let query = serde_urlencoded::to_string([("state", sealed)]).unwrap_or_default();
-            no_store(Redirect::to(&format!("{screen}?{query}")).into_response())
+            let mut response = no_store(Redirect::to(&format!("{screen}?{query}")).into_response());
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookie_header(
+                    tenant,
+                    TRANSACTION_COOKIE,
+                    &transaction,
+                    TRANSACTION_PATH,
+                    600,
+                ),
+            );
+            response
         }
         Err(e) => error_page(&Error::Key(e)),
     }
@@ -235,6 +261,22 @@ pub async fn authorize(
 fn open_transaction(tenant: &Tenant, sealed: &str) -> Result<Authorization, Error> {
     let authorization: Authorization = tenant.keys.open(sealed).ok_or(Error::InvalidLoginState)?;
     if authorization.expires_at <= tenant.clock.now_millis() {
+        return Err(Error::InvalidLoginState);
+    }
+    Ok(authorization)
+}
+
+/// A form answer: the transaction must be live and come from the browser that started it.
+fn open_form_transaction(
+    tenant: &Tenant,
+    sealed: &str,
+    headers: &HeaderMap,
+) -> Result<Authorization, Error> {
+    let authorization = open_transaction(tenant, sealed)?;
+    if !web::is_same_browser(
+        &authorization,
+        cookie(headers, TRANSACTION_COOKIE).as_deref(),
+    ) {
         return Err(Error::InvalidLoginState);
     }
     Ok(authorization)
@@ -300,7 +342,7 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     let sealed = field("state");
     let username = field("username");
     let password = field("password");
-    let authorization = match open_transaction(tenant, &sealed) {
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
@@ -354,7 +396,17 @@ async fn signed_in(tenant: &Tenant, user: &UserRecord, authorization: &Authoriza
     let mut response = code_response(tenant, user, authorization).await;
     response.headers_mut().append(
         header::SET_COOKIE,
-        cookie_header(tenant, &cookie, portcullis_core::web::SESSION_LIFETIME_SECS),
+        cookie_header(
+            tenant,
+            SESSION_COOKIE,
+            &cookie,
+            "/",
+            portcullis_core::web::SESSION_LIFETIME_SECS,
+        ),
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(tenant, TRANSACTION_COOKIE, "", TRANSACTION_PATH, 0),
     );
     response
 }
@@ -447,7 +499,7 @@ pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Res
     let email = field("email");
     let username = field("username");
     let password = field("password");
-    let authorization = match open_transaction(tenant, &sealed) {
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
@@ -494,9 +546,10 @@ fn logged_out(tenant: &Tenant, target: Option<String>) -> Response {
             .into_response(),
         ),
     };
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, cookie_header(tenant, "", 0));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(tenant, SESSION_COOKIE, "", "/", 0),
+    );
     response
 }
 

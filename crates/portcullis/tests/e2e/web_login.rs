@@ -15,7 +15,7 @@ const CALLBACK: &str = "http://localhost:8080/callback";
 struct Browser {
     http: reqwest::Client,
     base: String,
-    cookie: Option<String>,
+    cookies: std::collections::BTreeMap<String, String>,
 }
 
 impl Browser {
@@ -26,27 +26,43 @@ impl Browser {
                 .build()
                 .expect("client"),
             base: app.base.clone(),
-            cookie: None,
+            cookies: std::collections::BTreeMap::new(),
         }
+    }
+
+    fn session(&self) -> Option<&String> {
+        self.cookies.get("portcullis_session")
     }
 
     fn remember(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all(SET_COOKIE) {
             let value = value.to_str().expect("cookie");
             let pair = value.split(';').next().expect("pair");
-            self.cookie = pair
-                .strip_prefix("portcullis_session=")
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned);
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
         }
     }
 
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     async fn get(&mut self, path_and_query: &str) -> (StatusCode, String, String) {
-        let mut request = self.http.get(format!("{}{path_and_query}", self.base));
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, format!("portcullis_session={cookie}"));
-        }
-        let response = request.send().await.expect("get");
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("get");
         self.finish(response).await
     }
 
@@ -54,6 +70,7 @@ impl Browser {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
             .form(form)
             .send()
             .await
@@ -202,7 +219,7 @@ async fn login_page_session_code_exchange_and_logout() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(location.is_empty());
     assert!(body.contains("Wrong email or password."), "{body}");
-    assert!(browser.cookie.is_none());
+    assert!(browser.session().is_none());
 
     let (status, location, _) = browser
         .post(
@@ -217,7 +234,7 @@ async fn login_page_session_code_exchange_and_logout() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
-    assert!(browser.cookie.is_some(), "a session cookie");
+    assert!(browser.session().is_some(), "a session cookie");
     let code = query_param(&location, "code").expect("code");
 
     // A wrong verifier fails, and the code is spent.
@@ -259,7 +276,7 @@ async fn login_page_session_code_exchange_and_logout() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "http://localhost:8080/");
-    assert!(browser.cookie.is_none());
+    assert!(browser.session().is_none());
     let (_, challenge) = pkce();
     let (_, location, _) = browser
         .get(&authorize_path(&challenge, "&prompt=none"))
@@ -394,6 +411,55 @@ async fn hosted_sign_up_shows_each_error_keeps_the_email_and_signs_in() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert!(query_param(&location, "code").is_some());
-    assert!(browser.cookie.is_some(), "signed in");
+    assert!(browser.session().is_some(), "signed in");
     assert_eq!(app.login(&email, STRONG).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_login_form_answers_only_the_browser_that_opened_it() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("csrf-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut victim = Browser::new(&app);
+    let mut attacker = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = attacker.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    // The attacker's transaction, submitted from another browser, signs no one in.
+    let (status, location, _) = victim
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_empty());
+    assert!(victim.session().is_none());
+    // A tampered transaction is refused too.
+    let (status, _, _) = attacker
+        .post(
+            "/u/login",
+            &[
+                ("state", &format!("x{state}")),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = attacker
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 }
