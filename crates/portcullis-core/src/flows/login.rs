@@ -184,8 +184,14 @@ pub async fn password_login(
         tenant.store.clear_login_failures(key).await?;
     }
     // The second factor, when the tenant's policy demands one: no tokens yet, an mfa_token.
-    if let Err(e) =
-        crate::flows::mfa::require_second_factor(tenant, client, &user, login.pending.clone()).await
+    if let Err(e) = crate::flows::mfa::require_second_factor(
+        tenant,
+        client,
+        &user,
+        login.pending.clone(),
+        login.on_login_page,
+    )
+    .await
     {
         if matches!(
             e,

@@ -32,6 +32,7 @@ pub async fn require_second_factor(
     client: &Client,
     user: &UserRecord,
     pending: PendingLogin,
+    on_login_page: bool,
 ) -> Result<(), Error> {
     if !policy(tenant).await?.required() {
         return Ok(());
@@ -50,7 +51,8 @@ pub async fn require_second_factor(
         expires_at: now + MFA_TOKEN_LIFETIME_SECS * 1000,
     };
     tenant.store.insert_mfa_token(&record).await?;
-    if !client.allows_grant(grant::MFA_OTP) {
+    // The hosted pages ask for the code themselves; an application needs the MFA grant.
+    if !on_login_page && !client.allows_grant(grant::MFA_OTP) {
         return Err(Error::MfaRegistrationRequired { mfa_token: token });
     }
     Err(Error::MfaRequired {
@@ -256,8 +258,9 @@ pub async fn redeem_otp(
     mfa_token: &str,
     otp: &str,
     requester: &Requester,
+    on_login_page: bool,
 ) -> Result<(UserRecord, PendingLogin), Error> {
-    if !client.allows_grant(grant::MFA_OTP) {
+    if !on_login_page && !client.allows_grant(grant::MFA_OTP) {
         return Err(Error::GrantTypeNotAllowed(grant::MFA_OTP.to_owned()));
     }
     let (record, user) = session(tenant, mfa_token, Some(&client.client_id)).await?;

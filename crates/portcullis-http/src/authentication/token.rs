@@ -107,7 +107,7 @@ pub async fn token(
         let (user, pending, recovery_code) = if grant_type == grant::MFA_OTP {
             let otp = require_string(&mut o, "otp")?;
             let (user, pending) =
-                mfa::redeem_otp(tenant, client, &mfa_token, &otp, &requester).await?;
+                mfa::redeem_otp(tenant, client, &mfa_token, &otp, &requester, false).await?;
             (user, pending, None)
         } else {
             let code = require_string(&mut o, "recovery_code")?;

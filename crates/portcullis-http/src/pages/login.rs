@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use portcullis_core::config::grant;
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
+use portcullis_core::flows::mfa;
 use portcullis_core::flows::signup::{NewUser, SignUp, sign_up};
 use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
 use portcullis_core::mfa::PendingLogin;
@@ -377,6 +378,12 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
                 authorization.state.as_deref(),
             );
         }
+        Err(Error::MfaRequired {
+            mfa_token,
+            enrolled: true,
+        }) => {
+            return no_store(Html(otp_form(&sealed, &mfa_token, None)).into_response());
+        }
         Err(e) => {
             let (status, message) = page_message(&e);
             return no_store(
@@ -385,6 +392,64 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
         }
     };
     signed_in(tenant, &user, &authorization).await
+}
+
+fn otp_form(sealed: &str, mfa_token: &str, message: Option<&str>) -> String {
+    let message = message
+        .map(|m| {
+            format!(
+                "<p role=\"alert\" style=\"color:#b00020\">{}</p>",
+                escape(m)
+            )
+        })
+        .unwrap_or_default();
+    page(
+        "Verify your identity",
+        &format!(
+            "<h1>Verify your identity</h1><p>Enter the 6-digit code from your authenticator app.</p>{message}\
+             <form method=\"post\" action=\"/u/mfa-otp-challenge\">\
+             <input type=\"hidden\" name=\"state\" value=\"{}\">\
+             <input type=\"hidden\" name=\"mfa_token\" value=\"{}\">\
+             <p><label>Code<br><input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]*\" required autofocus></label></p>\
+             <button type=\"submit\">Continue</button></form>",
+            escape(sealed),
+            escape(mfa_token)
+        ),
+    )
+}
+
+/// `POST /u/mfa-otp-challenge`: the second factor of a hosted login.
+pub async fn submit_otp(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, body) = request.into_parts();
+    let mut fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
+        .await
+        .unwrap_or_default();
+    let mut field = |k: &'static str| {
+        take_string(&mut fields, k)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    let sealed = field("state");
+    let mfa_token = field("mfa_token");
+    let code = field("code");
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let Some(client) = tenant.config.client(&authorization.client_id) else {
+        return error_page(&Error::UnknownClient);
+    };
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    match mfa::redeem_otp(tenant, client, &mfa_token, code.trim(), &who, true).await {
+        Ok((user, _)) => signed_in(tenant, &user, &authorization).await,
+        Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
+            let (status, message) = page_message(&e);
+            no_store((status, Html(otp_form(&sealed, &mfa_token, Some(&message)))).into_response())
+        }
+        Err(e) => error_page(&e),
+    }
 }
 
 /// Starts the browser session and answers the application with a code.

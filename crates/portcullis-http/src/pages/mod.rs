@@ -16,6 +16,10 @@ pub fn routes() -> Router<AppState> {
         .route("/authorize", get(login::authorize))
         .route("/u/login", get(login::show).post(login::submit))
         .route(
+            "/u/mfa-otp-challenge",
+            axum::routing::post(login::submit_otp),
+        )
+        .route(
             "/u/signup",
             get(login::show_signup).post(login::submit_signup),
         )

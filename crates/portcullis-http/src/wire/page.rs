@@ -87,6 +87,10 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
                 "Multi-factor authentication is required for this account; this application cannot complete it yet.",
             ),
         ),
+        Error::MfaTooManyAttempts => (
+            S::TOO_MANY_REQUESTS,
+            text("Too many wrong codes. Please wait and try again later."),
+        ),
         Error::UnknownClient
         | Error::UnsupportedResponseType(_)
         | Error::PkceRequired
@@ -106,7 +110,6 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::MfaTokenOfOtherClient
         | Error::NotEnrolled
         | Error::InvalidRecoveryCode
-        | Error::MfaTooManyAttempts
         | Error::UnsupportedAuthenticator(_)
         | Error::AuthenticatorNotFound
         | Error::MissingAudience

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, DB, REALM, STRONG, TestApp, unique};
 
-const GUARDIAN: &str = r#"
+pub(crate) const GUARDIAN: &str = r#"
 [guardian]
 policy = "all-applications"
 [guardian.factors]
@@ -75,7 +75,7 @@ async fn associate(app: &TestApp, mfa_token: &str) -> (StatusCode, Value) {
     (response.status(), response.json().await.expect("json"))
 }
 
-async fn enrolled_user(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn enrolled_user(app: &TestApp) -> (String, String, String) {
     let email = format!("{}@example.com", unique("mfa-"));
     assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
     let (_, body) = mfa_login(app, &email).await;

@@ -463,3 +463,77 @@ async fn a_login_form_answers_only_the_browser_that_opened_it() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_hosted_login_asks_an_enrolled_user_for_the_code() {
+    use portcullis_core::clock::Clock;
+    use portcullis_core::mfa::totp::code_at;
+
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, crate::mfa::GUARDIAN).await;
+    let (email, secret, _) = crate::mfa::enrolled_user(&app).await;
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, _, page) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Verify your identity"), "{page}");
+    assert!(
+        browser.session().is_none(),
+        "no session before the second factor"
+    );
+    let mfa_token = page
+        .split("name=\"mfa_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("mfa_token")
+        .to_owned();
+
+    let good = code_at(&secret, app.clock.now_secs()).expect("code");
+    let wrong: String = good
+        .chars()
+        .map(|c| {
+            if c == '9' {
+                '0'
+            } else {
+                char::from(c as u8 + 1)
+            }
+        })
+        .collect();
+    let (status, _, page) = browser
+        .post(
+            "/u/mfa-otp-challenge",
+            &[
+                ("state", &state),
+                ("mfa_token", &mfa_token),
+                ("code", &wrong),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Wrong code. Please try again."), "{page}");
+
+    let (status, location, _) = browser
+        .post(
+            "/u/mfa-otp-challenge",
+            &[
+                ("state", &state),
+                ("mfa_token", &mfa_token),
+                ("code", &good),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert!(query_param(&location, "code").is_some());
+    assert!(browser.session().is_some());
+}
