@@ -77,7 +77,8 @@ pub async fn token(
         let scope = take_string(&mut o, "scope")?;
         let audience = take_string(&mut o, "audience")?;
         let nonce = take_string(&mut o, "nonce")?;
-        let api = resolve_user_audience(tenant, audience.as_deref())?;
+        // An unknown audience is refused before any hash is spent.
+        resolve_user_audience(tenant, audience.as_deref())?;
         let login = PasswordLogin {
             realm,
             username,
@@ -91,17 +92,15 @@ pub async fn token(
             on_login_page: false,
         };
         let user = password_login(tenant, client, &grant_type, &login).await?;
-        let mut tokens =
-            issue_user_tokens(tenant, client, &user, scope.as_deref(), api.as_ref(), nonce)?;
-        tokens.refresh_token = refresh::issue(
+        signed_in_tokens(
             tenant,
             client,
             &user,
-            tokens.scope.as_deref(),
+            scope.as_deref(),
             login.pending.audience.as_deref(),
+            nonce,
         )
-        .await?;
-        tokens
+        .await?
     } else if grant_type == grant::MFA_OTP || grant_type == grant::MFA_RECOVERY_CODE {
         let mfa_token = require_string(&mut o, "mfa_token")?;
         let (user, pending, recovery_code) = if grant_type == grant::MFA_OTP {
@@ -115,21 +114,13 @@ pub async fn token(
                 mfa::redeem_recovery_code(tenant, client, &mfa_token, &code, &requester).await?;
             (user, pending, Some(next))
         };
-        let api = resolve_user_audience(tenant, pending.audience.as_deref())?;
-        let mut tokens = issue_user_tokens(
+        let tokens = signed_in_tokens(
             tenant,
             client,
             &user,
             pending.scope.as_deref(),
-            api.as_ref(),
-            pending.nonce,
-        )?;
-        tokens.refresh_token = refresh::issue(
-            tenant,
-            client,
-            &user,
-            tokens.scope.as_deref(),
             pending.audience.as_deref(),
+            pending.nonce,
         )
         .await?;
         return Ok(token_response_with(tokens, recovery_code));
@@ -146,24 +137,15 @@ pub async fn token(
             &requester,
         )
         .await?;
-        let api = resolve_user_audience(tenant, granted.audience.as_deref())?;
-        let mut tokens = issue_user_tokens(
+        signed_in_tokens(
             tenant,
             client,
             &user,
             granted.scope.as_deref(),
-            api.as_ref(),
-            granted.nonce,
-        )?;
-        tokens.refresh_token = refresh::issue(
-            tenant,
-            client,
-            &user,
-            tokens.scope.as_deref(),
             granted.audience.as_deref(),
+            granted.nonce,
         )
-        .await?;
-        tokens
+        .await?
     } else if grant_type == grant::REFRESH_TOKEN {
         let token = require_string(&mut o, "refresh_token")?;
         let scope = take_string(&mut o, "scope")?;
@@ -185,6 +167,23 @@ pub async fn token(
         return Err(Error::UnsupportedGrantType(grant_type).into());
     };
     Ok(token_response(tokens))
+}
+
+/// The tokens of a user who has just signed in, for what the login asked: an ID token with
+/// `openid`, the access token for `audience`, and a refresh token with `offline_access`.
+async fn signed_in_tokens(
+    tenant: &portcullis_core::Tenant,
+    client: &portcullis_core::config::Client,
+    user: &portcullis_core::user::UserRecord,
+    scope: Option<&str>,
+    audience: Option<&str>,
+    nonce: Option<String>,
+) -> Result<TokenSet, OAuthFailure> {
+    let api = resolve_user_audience(tenant, audience)?;
+    let mut tokens = issue_user_tokens(tenant, client, user, scope, api.as_ref(), nonce)?;
+    tokens.refresh_token =
+        refresh::issue(tenant, client, user, tokens.scope.as_deref(), audience).await?;
+    Ok(tokens)
 }
 
 /// The client's id and secret from HTTP Basic or the body; both at once must agree.

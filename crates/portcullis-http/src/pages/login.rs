@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use portcullis_core::config::grant;
@@ -16,8 +17,9 @@ use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
 use portcullis_core::mfa::PendingLogin;
 use portcullis_core::user::UserRecord;
 use portcullis_core::{Error, Tenant};
+use serde_json::{Map, Value};
 
-use super::{escape, no_store, page};
+use super::{alert, escape, no_store, page};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 use crate::wire::page::page_message;
@@ -267,6 +269,20 @@ fn open_transaction(tenant: &Tenant, sealed: &str) -> Result<Authorization, Erro
     Ok(authorization)
 }
 
+/// A posted form's request parts and fields (unreadable bodies read as empty forms, which
+/// every page then refuses for their missing transaction).
+async fn posted_form(request: Request) -> (Parts, Map<String, Value>) {
+    let (parts, body) = request.into_parts();
+    let fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
+        .await
+        .unwrap_or_default();
+    (parts, fields)
+}
+
+fn form_field(fields: &mut Map<String, Value>, name: &'static str) -> String {
+    take_string(fields, name).ok().flatten().unwrap_or_default()
+}
+
 /// A form answer: the transaction must be live and come from the browser that started it.
 fn open_form_transaction(
     tenant: &Tenant,
@@ -284,14 +300,7 @@ fn open_form_transaction(
 }
 
 fn login_form(sealed: &str, username: &str, message: Option<&str>) -> String {
-    let message = message
-        .map(|m| {
-            format!(
-                "<p role=\"alert\" style=\"color:#b00020\">{}</p>",
-                escape(m)
-            )
-        })
-        .unwrap_or_default();
+    let message = alert(message);
     page(
         "Log in",
         &format!(
@@ -330,16 +339,8 @@ pub async fn show(
 /// `POST /u/login`: checks the password, starts the session and answers the application.
 pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     let tenant = &app.tenant;
-    let (parts, body) = request.into_parts();
-    let mut fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
-        .await
-        .unwrap_or_default();
-    let mut field = |k: &'static str| {
-        take_string(&mut fields, k)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    };
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
     let sealed = field("state");
     let username = field("username");
     let password = field("password");
@@ -395,14 +396,7 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
 }
 
 fn otp_form(sealed: &str, mfa_token: &str, message: Option<&str>) -> String {
-    let message = message
-        .map(|m| {
-            format!(
-                "<p role=\"alert\" style=\"color:#b00020\">{}</p>",
-                escape(m)
-            )
-        })
-        .unwrap_or_default();
+    let message = alert(message);
     page(
         "Verify your identity",
         &format!(
@@ -421,16 +415,8 @@ fn otp_form(sealed: &str, mfa_token: &str, message: Option<&str>) -> String {
 /// `POST /u/mfa-otp-challenge`: the second factor of a hosted login.
 pub async fn submit_otp(State(app): State<AppState>, request: Request) -> Response {
     let tenant = &app.tenant;
-    let (parts, body) = request.into_parts();
-    let mut fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
-        .await
-        .unwrap_or_default();
-    let mut field = |k: &'static str| {
-        take_string(&mut fields, k)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    };
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
     let sealed = field("state");
     let mfa_token = field("mfa_token");
     let code = field("code");
@@ -477,14 +463,7 @@ async fn signed_in(tenant: &Tenant, user: &UserRecord, authorization: &Authoriza
 }
 
 fn signup_form(sealed: &str, email: &str, username: Option<&str>, message: Option<&str>) -> String {
-    let message = message
-        .map(|m| {
-            format!(
-                "<p role=\"alert\" style=\"color:#b00020;white-space:pre-line\">{}</p>",
-                escape(m)
-            )
-        })
-        .unwrap_or_default();
+    let message = alert(message);
     let username = username
         .map(|u| {
             format!(
@@ -550,16 +529,8 @@ pub async fn show_signup(
 /// `POST /u/signup`: creates the user under every rule of the connection, then signs in.
 pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Response {
     let tenant = &app.tenant;
-    let (parts, body) = request.into_parts();
-    let mut fields = read_object(&parts.headers, body, Accepts::JsonOrForm, true)
-        .await
-        .unwrap_or_default();
-    let mut field = |k: &'static str| {
-        take_string(&mut fields, k)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    };
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
     let sealed = field("state");
     let email = field("email");
     let username = field("username");

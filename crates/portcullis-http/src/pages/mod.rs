@@ -60,6 +60,18 @@ pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response
     response
 }
 
+/// A form's error message, announced to screen readers; empty without one.
+pub(crate) fn alert(message: Option<&str>) -> String {
+    message
+        .map(|m| {
+            format!(
+                "<p role=\"alert\" style=\"color:#b00020;white-space:pre-line\">{}</p>",
+                escape(m)
+            )
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -7,20 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use portcullis_core::flows::reset::{reset_password, reset_target};
 
-use super::{escape, no_store, page};
+use super::{alert, escape, no_store, page};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 use crate::wire::page::page_message;
 
 fn form(ticket: &str, email: &str, message: Option<&str>) -> String {
-    let message = message
-        .map(|m| {
-            format!(
-                "<p role=\"alert\" style=\"color:#b00020;white-space:pre-line\">{}</p>",
-                escape(m)
-            )
-        })
-        .unwrap_or_default();
+    let message = alert(message);
     page(
         "Change your password",
         &format!(
