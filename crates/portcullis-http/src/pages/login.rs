@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use portcullis_core::config::grant;
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
 use portcullis_core::flows::mfa;
+use portcullis_core::flows::reset::request_reset;
 use portcullis_core::flows::signup::{NewUser, SignUp, sign_up};
 use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
 use portcullis_core::mfa::PendingLogin;
@@ -309,9 +310,11 @@ fn login_form(sealed: &str, username: &str, message: Option<&str>) -> String {
              <p><label>Email or username<br><input name=\"username\" value=\"{}\" autocomplete=\"username\" required></label></p>\
              <p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\
              <button type=\"submit\">Continue</button></form>\
+             <p><a href=\"/u/reset-password?state={}\">Forgot password?</a></p>\
              <p>Don't have an account? <a href=\"/u/signup?state={}\">Sign up</a></p>",
             escape(sealed),
             escape(username),
+            escape(sealed),
             escape(sealed),
         ),
     )
@@ -488,8 +491,8 @@ fn signup_form(sealed: &str, email: &str, username: Option<&str>, message: Optio
     )
 }
 
-/// Whether the hosted sign-up asks for a username (the connection's `requires_username`).
-fn signup_connection<'t>(
+/// The database connection the hosted sign-up and password-reset pages work on.
+fn hosted_connection<'t>(
     tenant: &'t Tenant,
     authorization: &Authorization,
 ) -> Result<&'t portcullis_core::config::Connection, Error> {
@@ -511,7 +514,7 @@ pub async fn show_signup(
     let tenant = &app.tenant;
     let sealed = query.get("state").map(String::as_str).unwrap_or("");
     let shown = open_transaction(tenant, sealed).and_then(|authorization| {
-        let connection = signup_connection(tenant, &authorization)?;
+        let connection = hosted_connection(tenant, &authorization)?;
         let email = authorization.login_hint.clone().unwrap_or_default();
         Ok(signup_form(
             sealed,
@@ -539,7 +542,7 @@ pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Res
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
-    let connection = match signup_connection(tenant, &authorization) {
+    let connection = match hosted_connection(tenant, &authorization) {
         Ok(c) => c,
         Err(e) => return error_page(&e),
     };
@@ -669,5 +672,85 @@ pub async fn oidc_logout(
             }),
         ),
         Err(e) => error_page(&e),
+    }
+}
+
+fn reset_request_form(sealed: &str, email: &str, message: Option<&str>) -> String {
+    let message = alert(message);
+    page(
+        "Forgot your password?",
+        &format!(
+            "<h1>Forgot your password?</h1><p>Enter your email address and we will send you instructions to reset your password.</p>{message}\
+             <form method=\"post\" action=\"/u/reset-password\">\
+             <input type=\"hidden\" name=\"state\" value=\"{}\">\
+             <p><label>Email address<br><input type=\"email\" name=\"email\" value=\"{}\" autocomplete=\"email\" required></label></p>\
+             <button type=\"submit\">Continue</button></form>\
+             <p><a href=\"/u/login?state={}\">Back to log in</a></p>",
+            escape(sealed),
+            escape(email),
+            escape(sealed),
+        ),
+    )
+}
+
+/// `GET /u/reset-password?state=…`: asks for the e-mail address to send a reset link to.
+pub async fn show_reset_request(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let sealed = query.get("state").map(String::as_str).unwrap_or("");
+    match open_transaction(&app.tenant, sealed) {
+        Ok(authorization) => no_store(
+            Html(reset_request_form(
+                sealed,
+                authorization.login_hint.as_deref().unwrap_or(""),
+                None,
+            ))
+            .into_response(),
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /u/reset-password`: sends the reset mail; the answer is the same whether or not the
+/// address has an account, so the page tells nobody who exists.
+pub async fn submit_reset_request(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
+    let sealed = field("state");
+    let email = field("email");
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let connection = match hosted_connection(tenant, &authorization) {
+        Ok(c) => c,
+        Err(e) => return error_page(&e),
+    };
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    match request_reset(
+        tenant,
+        &authorization.client_id,
+        &connection.name,
+        &email,
+        &who,
+    )
+    .await
+    {
+        Ok(()) => no_store(
+            Html(page(
+                "Check your email",
+                &format!(
+                    "<h1>Check your email</h1><p>Please check the email address {} for instructions to reset your password.</p>",
+                    escape(email.trim())
+                ),
+            ))
+            .into_response(),
+        ),
+        Err(e) => {
+            let (status, message) = page_message(&e);
+            no_store((status, Html(reset_request_form(&sealed, &email, Some(&message)))).into_response())
+        }
     }
 }

@@ -23,6 +23,10 @@ pub fn routes() -> Router<AppState> {
             "/u/signup",
             get(login::show_signup).post(login::submit_signup),
         )
+        .route(
+            "/u/reset-password",
+            get(login::show_reset_request).post(login::submit_reset_request),
+        )
         .route("/v2/logout", get(login::logout))
         .route("/oidc/logout", get(login::oidc_logout))
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))

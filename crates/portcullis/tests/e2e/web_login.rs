@@ -537,3 +537,45 @@ async fn the_hosted_login_asks_an_enrolled_user_for_the_code() {
     assert!(query_param(&location, "code").is_some());
     assert!(browser.session().is_some());
 }
+
+#[tokio::test]
+async fn forgot_password_from_the_login_page_mails_a_link_and_tells_nobody_who_exists() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("forgot-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let (_, _, form) = browser.get(&login_page).await;
+    assert!(
+        form.contains("/u/reset-password?state="),
+        "the login page links to it"
+    );
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, _, page) = browser
+        .get(&format!("/u/reset-password?state={state}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"email\""));
+
+    let nobody = format!("{}@example.com", unique("nobody-"));
+    let (status, _, unknown) = browser
+        .post(
+            "/u/reset-password",
+            &[("state", &state), ("email", &nobody)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, known) = browser
+        .post("/u/reset-password", &[("state", &state), ("email", &email)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        unknown.replace(&nobody, "ADDRESS"),
+        known.replace(&email, "ADDRESS"),
+        "the same answer for both"
+    );
+    let mails = app.mails("Reset your password", 1).await;
+    assert!(mails.iter().any(|m| m.contains(&email)));
+    assert!(!mails.iter().any(|m| m.contains(&nobody)));
+}
