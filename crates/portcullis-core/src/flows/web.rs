@@ -22,6 +22,9 @@ pub struct Authorization {
     pub prompt: Option<String>,
     pub connection: Option<String>,
     pub login_hint: Option<String>,
+    /// The longest time since the user last typed a password that still counts (seconds).
+    #[serde(default)]
+    pub max_age: Option<i64>,
     pub grant: CodeGrant,
     /// When the login page's transaction ends (milliseconds).
     pub expires_at: i64,
@@ -64,6 +67,7 @@ pub struct AuthorizeParams {
     pub prompt: Option<String>,
     pub connection: Option<String>,
     pub login_hint: Option<String>,
+    pub max_age: Option<String>,
 }
 
 /// The checks that decide whether errors may be sent back to the application at all: an
@@ -156,6 +160,12 @@ pub fn check(
         prompt: params.prompt,
         connection: params.connection,
         login_hint: params.login_hint,
+        // A value that is not a non-negative number of seconds is ignored.
+        max_age: params
+            .max_age
+            .as_deref()
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|v| *v >= 0),
         grant: CodeGrant {
             redirect_uri,
             scope: params.scope,
@@ -290,7 +300,13 @@ pub async fn start_session(tenant: &Tenant, user: &UserRecord) -> Result<String,
 }
 
 /// The user of a live session cookie, if any (and not blocked).
-pub async fn session_user(tenant: &Tenant, cookie: &str) -> Result<Option<UserRecord>, Error> {
+/// With `max_age` (seconds), a session whose login is older counts as none, so the user
+/// logs in again (OpenID Connect Core §3.1.2.1).
+pub async fn session_user(
+    tenant: &Tenant,
+    cookie: &str,
+    max_age: Option<i64>,
+) -> Result<Option<UserRecord>, Error> {
     if cookie.is_empty() || cookie.len() > 256 {
         return Ok(None);
     }
@@ -304,6 +320,11 @@ pub async fn session_user(tenant: &Tenant, cookie: &str) -> Result<Option<UserRe
     else {
         return Ok(None);
     };
+    if let Some(max_age) = max_age
+        && tenant.clock.now_millis() - session.created_at > max_age.saturating_mul(1000)
+    {
+        return Ok(None);
+    }
     match users::get(tenant, &session.user_id).await {
         Ok(user) if !user.is_blocked() => Ok(Some(user)),
         Ok(_) | Err(Error::UserNotFound) => Ok(None),

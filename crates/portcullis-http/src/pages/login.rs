@@ -201,6 +201,7 @@ pub async fn authorize(
         prompt: get("prompt"),
         connection: get("connection"),
         login_hint: get("login_hint"),
+        max_age: get("max_age"),
     };
     let (client, redirect_uri) = match web::redirect_target(tenant, &params) {
         Ok(target) => target,
@@ -218,7 +219,7 @@ pub async fn authorize(
     let prompt = authorization.prompt.as_deref();
     if prompt != Some("login") {
         let user = match session_cookie(&headers) {
-            Some(cookie) => web::session_user(tenant, &cookie).await,
+            Some(cookie) => web::session_user(tenant, &cookie, authorization.max_age).await,
             None => Ok(None),
         };
         match user {

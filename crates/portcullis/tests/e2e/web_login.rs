@@ -579,3 +579,37 @@ async fn forgot_password_from_the_login_page_mails_a_link_and_tells_nobody_who_e
     assert!(mails.iter().any(|m| m.contains(&email)));
     assert!(!mails.iter().any(|m| m.contains(&nobody)));
 }
+
+#[tokio::test]
+async fn max_age_asks_for_the_password_again_once_the_login_is_older() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("max-age-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert!(browser.session().is_some());
+    app.clock.advance_secs(120);
+    let (_, location, _) = browser
+        .get(&authorize_path(&challenge, "&prompt=none&max_age=300"))
+        .await;
+    assert!(query_param(&location, "code").is_some(), "{location}");
+    let (_, location, _) = browser
+        .get(&authorize_path(&challenge, "&prompt=none&max_age=60"))
+        .await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+}
