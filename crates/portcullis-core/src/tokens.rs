@@ -412,6 +412,8 @@ pub struct IdClaims {
     pub exp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
     #[serde(flatten)]
     pub profile: Map<String, Value>,
 }

@@ -11,6 +11,9 @@ pub struct CodeGrant {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// When the user last typed a password (seconds): the ID token's `auth_time`.
+    #[serde(default)]
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -56,6 +56,7 @@ pub fn issue_user_tokens(
     requested_scope: Option<&str>,
     api: Option<&ResourceServer>,
     nonce: Option<String>,
+    auth_time: Option<i64>,
 ) -> Result<TokenSet, Error> {
     let config = &tenant.config;
     let is_management = api.is_some_and(|a| a.identifier == config.management_audience());
@@ -112,6 +113,7 @@ pub fn issue_user_tokens(
             iat: now,
             exp: now + client.id_token_lifetime_secs as i64,
             nonce,
+            auth_time,
             profile: profile_claims(user, &scopes),
         };
         Some(tenant.keys.sign(&id)?)

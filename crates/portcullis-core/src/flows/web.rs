@@ -173,6 +173,7 @@ pub fn check(
             nonce: params.nonce,
             code_challenge: params.code_challenge,
             code_challenge_method: method,
+            auth_time: None,
         },
         expires_at: tenant.clock.now_millis() + CODE_LIFETIME_SECS * 1000,
         browser_binding: String::new(),
@@ -184,16 +185,19 @@ pub async fn issue_code(
     tenant: &Tenant,
     user: &UserRecord,
     authorization: &Authorization,
+    authenticated_at_millis: i64,
 ) -> Result<String, Error> {
     let code = random_token(32);
     let now = tenant.clock.now_millis();
+    let mut grant = authorization.grant.clone();
+    grant.auth_time = Some(authenticated_at_millis / 1000);
     tenant
         .store
         .insert_auth_code(&AuthCodeRecord {
             code_hash: SecretDigest::of(&code).to_hex(),
             client_id: authorization.client_id.clone(),
             user_id: user.user_id(),
-            grant: authorization.grant.clone(),
+            grant,
             created_at: now,
             expires_at: now + CODE_LIFETIME_SECS * 1000,
         })
@@ -299,14 +303,14 @@ pub async fn start_session(tenant: &Tenant, user: &UserRecord) -> Result<String,
     Ok(id)
 }
 
-/// The user of a live session cookie, if any (and not blocked).
+/// The user of a live session cookie, if any (and not blocked), and when they logged in.
 /// With `max_age` (seconds), a session whose login is older counts as none, so the user
 /// logs in again (OpenID Connect Core §3.1.2.1).
 pub async fn session_user(
     tenant: &Tenant,
     cookie: &str,
     max_age: Option<i64>,
-) -> Result<Option<UserRecord>, Error> {
+) -> Result<Option<(UserRecord, i64)>, Error> {
     if cookie.is_empty() || cookie.len() > 256 {
         return Ok(None);
     }
@@ -326,7 +330,7 @@ pub async fn session_user(
         return Ok(None);
     }
     match users::get(tenant, &session.user_id).await {
-        Ok(user) if !user.is_blocked() => Ok(Some(user)),
+        Ok(user) if !user.is_blocked() => Ok(Some((user, session.created_at))),
         Ok(_) | Err(Error::UserNotFound) => Ok(None),
         Err(e) => Err(e),
     }

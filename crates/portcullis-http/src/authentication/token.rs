@@ -99,6 +99,7 @@ pub async fn token(
             scope.as_deref(),
             login.pending.audience.as_deref(),
             nonce,
+            None,
         )
         .await?
     } else if grant_type == grant::MFA_OTP || grant_type == grant::MFA_RECOVERY_CODE {
@@ -121,6 +122,7 @@ pub async fn token(
             pending.scope.as_deref(),
             pending.audience.as_deref(),
             pending.nonce,
+            None,
         )
         .await?;
         return Ok(token_response_with(tokens, recovery_code));
@@ -144,6 +146,7 @@ pub async fn token(
             granted.scope.as_deref(),
             granted.audience.as_deref(),
             granted.nonce,
+            granted.auth_time,
         )
         .await?
     } else if grant_type == grant::REFRESH_TOKEN {
@@ -158,6 +161,7 @@ pub async fn token(
             &refreshed.user,
             Some(&refreshed.scope),
             api.as_ref(),
+            None,
             None,
         )?;
         // Rotating clients get the successor; the others keep using the same token.
@@ -178,9 +182,11 @@ async fn signed_in_tokens(
     scope: Option<&str>,
     audience: Option<&str>,
     nonce: Option<String>,
+    auth_time: Option<i64>,
 ) -> Result<TokenSet, OAuthFailure> {
     let api = resolve_user_audience(tenant, audience)?;
-    let mut tokens = issue_user_tokens(tenant, client, user, scope, api.as_ref(), nonce)?;
+    let mut tokens =
+        issue_user_tokens(tenant, client, user, scope, api.as_ref(), nonce, auth_time)?;
     tokens.refresh_token =
         refresh::issue(tenant, client, user, tokens.scope.as_deref(), audience).await?;
     Ok(tokens)

@@ -162,8 +162,9 @@ async fn code_response(
     tenant: &Tenant,
     user: &UserRecord,
     authorization: &Authorization,
+    authenticated_at_millis: i64,
 ) -> Response {
-    match web::issue_code(tenant, user, authorization).await {
+    match web::issue_code(tenant, user, authorization, authenticated_at_millis).await {
         Ok(code) => respond_to_client(
             &authorization.grant.redirect_uri,
             &authorization.response_mode,
@@ -223,7 +224,9 @@ pub async fn authorize(
             None => Ok(None),
         };
         match user {
-            Ok(Some(user)) => return code_response(tenant, &user, &authorization).await,
+            Ok(Some((user, authenticated_at))) => {
+                return code_response(tenant, &user, &authorization, authenticated_at).await;
+            }
             Ok(None) => {}
             Err(e) => return error_page(&e),
         }
@@ -448,7 +451,8 @@ async fn signed_in(tenant: &Tenant, user: &UserRecord, authorization: &Authoriza
         Ok(cookie) => cookie,
         Err(e) => return error_page(&e),
     };
-    let mut response = code_response(tenant, user, authorization).await;
+    let now = tenant.clock.now_millis();
+    let mut response = code_response(tenant, user, authorization, now).await;
     response.headers_mut().append(
         header::SET_COOKIE,
         cookie_header(

@@ -586,7 +586,7 @@ async fn max_age_asks_for_the_password_again_once_the_login_is_older() {
     let email = format!("{}@example.com", unique("max-age-"));
     assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
+    let (verifier, challenge) = pkce();
     let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
     let state = query_param(&login_page, "state").expect("state");
     browser
@@ -604,7 +604,16 @@ async fn max_age_asks_for_the_password_again_once_the_login_is_older() {
     let (_, location, _) = browser
         .get(&authorize_path(&challenge, "&prompt=none&max_age=300"))
         .await;
-    assert!(query_param(&location, "code").is_some(), "{location}");
+    let code = query_param(&location, "code").expect("code");
+    let (status, tokens) = exchange(&app, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = claims(tokens["id_token"].as_str().expect("id_token"));
+    let auth_time = id_token["auth_time"].as_i64().expect("auth_time");
+    assert_eq!(
+        id_token["iat"].as_i64().expect("iat") - auth_time,
+        120,
+        "the login's time, not the token's"
+    );
     let (_, location, _) = browser
         .get(&authorize_path(&challenge, "&prompt=none&max_age=60"))
         .await;
