@@ -261,6 +261,9 @@ pub enum FileTls {
 pub struct FileTenant {
     #[serde(default)]
     pub default_directory: Option<String>,
+    /// Logout URLs any application may return to (Auth0's tenant `allowed_logout_urls`).
+    #[serde(default)]
+    pub allowed_logout_urls: Vec<String>,
     #[serde(default)]
     pub friendly_name: Option<String>,
     #[serde(default)]
@@ -605,6 +608,7 @@ pub struct Config {
     pub logs_retention_days: u32,
     pub support_email: Option<String>,
     pub default_directory: Option<String>,
+    pub allowed_logout_urls: Vec<String>,
     pub default_audience: Option<String>,
     pub clients: Vec<Client>,
     pub client_grants: Vec<ClientGrant>,
@@ -961,6 +965,7 @@ impl Config {
             logs_retention_days: file.tenant.logs_retention_days.unwrap_or(30).max(1),
             support_email: file.tenant.support_email,
             default_directory: file.tenant.default_directory,
+            allowed_logout_urls: file.tenant.allowed_logout_urls,
             default_audience: file.tenant.default_audience,
             clients,
             client_grants: Vec::new(),

@@ -337,7 +337,8 @@ pub async fn session_user(
 }
 
 /// `GET /v2/logout`: ends the session; `returnTo` must be one of the client's
-/// `allowed_logout_urls` (exactly), else nothing redirects.
+/// `allowed_logout_urls` (exactly), or the tenant's when the client has none; else nothing
+/// redirects.
 pub async fn logout(
     tenant: &Tenant,
     cookie: Option<&str>,
@@ -348,9 +349,13 @@ pub async fn logout(
     let target = match return_to {
         None => None,
         Some(url) => {
-            let allowed = client_id
-                .and_then(|id| tenant.config.client(id))
-                .is_some_and(|c| c.allowed_logout_urls.iter().any(|u| u == url));
+            // The client's list, else the tenant's (Auth0's order).
+            let allowed = match client_id.and_then(|id| tenant.config.client(id)) {
+                Some(client) if !client.allowed_logout_urls.is_empty() => {
+                    client.allowed_logout_urls.iter().any(|u| u == url)
+                }
+                _ => tenant.config.allowed_logout_urls.iter().any(|u| u == url),
+            };
             if !allowed {
                 return Err(Error::InvalidReturnTo);
             }

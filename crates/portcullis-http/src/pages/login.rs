@@ -324,23 +324,28 @@ fn login_form(sealed: &str, username: &str, message: Option<&str>) -> String {
     )
 }
 
+/// A hosted page's form for the transaction in `?state=`, or the error page.
+fn transaction_page(
+    tenant: &Tenant,
+    query: &HashMap<String, String>,
+    render: impl FnOnce(&str, &Authorization) -> Result<String, Error>,
+) -> Response {
+    let sealed = query.get("state").map(String::as_str).unwrap_or("");
+    match open_transaction(tenant, sealed).and_then(|a| render(sealed, &a)) {
+        Ok(html) => no_store(Html(html).into_response()),
+        Err(e) => error_page(&e),
+    }
+}
+
 /// `GET /u/login?state=…`: the hosted login form.
 pub async fn show(
     State(app): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let sealed = query.get("state").map(String::as_str).unwrap_or("");
-    match open_transaction(&app.tenant, sealed) {
-        Ok(authorization) => no_store(
-            Html(login_form(
-                sealed,
-                authorization.login_hint.as_deref().unwrap_or(""),
-                None,
-            ))
-            .into_response(),
-        ),
-        Err(e) => error_page(&e),
-    }
+    transaction_page(&app.tenant, &query, |sealed, authorization| {
+        let hint = authorization.login_hint.as_deref().unwrap_or("");
+        Ok(login_form(sealed, hint, None))
+    })
 }
 
 /// `POST /u/login`: checks the password, starts the session and answers the application.
@@ -517,21 +522,12 @@ pub async fn show_signup(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let tenant = &app.tenant;
-    let sealed = query.get("state").map(String::as_str).unwrap_or("");
-    let shown = open_transaction(tenant, sealed).and_then(|authorization| {
-        let connection = hosted_connection(tenant, &authorization)?;
-        let email = authorization.login_hint.clone().unwrap_or_default();
-        Ok(signup_form(
-            sealed,
-            &email,
-            connection.requires_username.then_some(""),
-            None,
-        ))
-    });
-    match shown {
-        Ok(html) => no_store(Html(html).into_response()),
-        Err(e) => error_page(&e),
-    }
+    transaction_page(tenant, &query, |sealed, authorization| {
+        let connection = hosted_connection(tenant, authorization)?;
+        let email = authorization.login_hint.as_deref().unwrap_or("");
+        let username = connection.requires_username.then_some("");
+        Ok(signup_form(sealed, email, username, None))
+    })
 }
 
 /// `POST /u/signup`: creates the user under every rule of the connection, then signs in.
@@ -703,18 +699,10 @@ pub async fn show_reset_request(
     State(app): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let sealed = query.get("state").map(String::as_str).unwrap_or("");
-    match open_transaction(&app.tenant, sealed) {
-        Ok(authorization) => no_store(
-            Html(reset_request_form(
-                sealed,
-                authorization.login_hint.as_deref().unwrap_or(""),
-                None,
-            ))
-            .into_response(),
-        ),
-        Err(e) => error_page(&e),
-    }
+    transaction_page(&app.tenant, &query, |sealed, authorization| {
+        let hint = authorization.login_hint.as_deref().unwrap_or("");
+        Ok(reset_request_form(sealed, hint, None))
+    })
 }
 
 /// `POST /u/reset-password`: sends the reset mail; the answer is the same whether or not the

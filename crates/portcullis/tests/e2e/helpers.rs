@@ -43,6 +43,7 @@ data_dir = "{data}"
 
 [tenant]
 default_directory = "Username-Password-Authentication"
+allowed_logout_urls = ["http://localhost:9090/bye"]
 
 [[clients]]
 name = "My SPA"

@@ -622,3 +622,26 @@ async fn max_age_asks_for_the_password_again_once_the_login_is_older() {
         Some("login_required")
     );
 }
+
+#[tokio::test]
+async fn logout_falls_back_to_the_tenants_logout_urls_only_for_clients_without_their_own() {
+    let app = TestApp::spawn().await;
+    let mut browser = Browser::new(&app);
+    let bye = "returnTo=http%3A%2F%2Flocalhost%3A9090%2Fbye";
+    let (status, location, _) = browser
+        .get(&format!("/v2/logout?client_id=backend&{bye}"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "http://localhost:9090/bye");
+    let (status, location, _) = browser.get(&format!("/v2/logout?{bye}")).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "http://localhost:9090/bye")
+    );
+    // A client with its own list is held to it.
+    let (status, location, _) = browser
+        .get(&format!("/v2/logout?client_id=my-spa&{bye}"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_empty());
+}
