@@ -25,7 +25,6 @@ fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> (St
     )
 }
 
-/// Suspicious IP throttling's answer (seed-errors.md; wording inferred).
 /// `error` and `error_description` of a failure, for answers carried in a redirect.
 pub fn redirect_error(error: &Error) -> (String, String) {
     let (_, body) = describe(error);
@@ -38,6 +37,7 @@ pub fn redirect_error(error: &Error) -> (String, String) {
     (field("error"), field("error_description"))
 }
 
+/// Suspicious IP throttling's answer (seed-errors.md; wording inferred).
 pub(crate) const SUSPICIOUS_IP: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
 /// Where Auth0 documents the grant types a client may use; sent with `unauthorized_client`.

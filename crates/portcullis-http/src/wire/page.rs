@@ -75,12 +75,7 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
                 "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
             ),
         ),
-        Error::SuspiciousIp => (
-            S::TOO_MANY_REQUESTS,
-            text(
-                "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.",
-            ),
-        ),
+        Error::SuspiciousIp => (S::TOO_MANY_REQUESTS, text(super::oauth::SUSPICIOUS_IP)),
         Error::MfaRequired { .. } | Error::MfaRegistrationRequired { .. } => (
             S::FORBIDDEN,
             text(
