@@ -75,6 +75,38 @@ pub struct FileConfig {
     pub email_templates: BTreeMap<String, FileEmailTemplate>,
     #[serde(default)]
     pub guardian: Option<FileGuardian>,
+    #[serde(default)]
+    pub branding: FileBranding,
+}
+
+/// The look of the hosted pages (Auth0's branding settings: `logo_url`, `favicon_url`,
+/// `colors.primary`, `colors.page_background`), plus template files that replace the
+/// built-in pages.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBranding {
+    /// Shown in every page's title and header (default: the tenant's `friendly_name`).
+    #[serde(default)]
+    pub page_title: Option<String>,
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    #[serde(default)]
+    pub favicon_url: Option<String>,
+    #[serde(default)]
+    pub colors: FileColors,
+    /// A folder of page templates (`login.html`, `signup.html`, `layout.html`, …); each file
+    /// replaces the built-in page of the same name.
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileColors {
+    #[serde(default)]
+    pub primary: Option<String>,
+    #[serde(default)]
+    pub page_background: Option<String>,
 }
 
 /// Auth0 Guardian's policy and factors.
@@ -504,6 +536,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "trusted_proxies",
     "email_templates",
     "guardian",
+    "branding",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -622,7 +655,25 @@ pub struct Config {
     pub mail: MailConfig,
     pub email_templates: EmailTemplates,
     pub mfa: MfaPolicy,
+    pub branding: Branding,
 }
+
+/// The hosted pages' look, checked: colours are CSS hex colours, URLs are http(s).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Branding {
+    pub page_title: String,
+    pub logo_url: Option<String>,
+    pub favicon_url: Option<String>,
+    pub primary_color: String,
+    pub page_background: String,
+    /// Page templates read from `templates_dir`, by file name.
+    #[serde(skip)]
+    pub templates: BTreeMap<String, String>,
+}
+
+/// Auth0's default Universal Login colours.
+pub const DEFAULT_PRIMARY_COLOR: &str = "#635dff";
+pub const DEFAULT_PAGE_BACKGROUND: &str = "#f4f4f6";
 
 /// Where mail goes and from whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -952,16 +1003,18 @@ impl Config {
         let trusted_proxies = ip_ranges("trusted_proxies", &file.trusted_proxies)?;
         let email_templates = validate_templates(file.email_templates)?;
         let mfa = validate_guardian(file.guardian)?;
+        let tenant_name = file
+            .tenant
+            .friendly_name
+            .unwrap_or_else(|| "portcullis".to_owned());
+        let branding = validate_branding(file.branding, &tenant_name)?;
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
             database_url: file.database_url,
             issuer,
             tls,
-            tenant_name: file
-                .tenant
-                .friendly_name
-                .unwrap_or_else(|| "portcullis".to_owned()),
+            tenant_name,
             logs_retention_days: file.tenant.logs_retention_days.unwrap_or(30).max(1),
             support_email: file.tenant.support_email,
             default_directory: file.tenant.default_directory,
@@ -979,6 +1032,7 @@ impl Config {
             mail,
             email_templates,
             mfa,
+            branding,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
@@ -1137,6 +1191,61 @@ fn validate_guardian(file: Option<FileGuardian>) -> Result<MfaPolicy, ConfigErro
         ));
     }
     Ok(policy)
+}
+
+fn validate_branding(file: FileBranding, tenant_name: &str) -> Result<Branding, ConfigError> {
+    let color = |key: &str, value: Option<String>, default: &str| {
+        let value = value.unwrap_or_else(|| default.to_owned());
+        let hex = value.strip_prefix('#').unwrap_or("");
+        if matches!(hex.len(), 3 | 4 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            Ok(value)
+        } else {
+            Err(invalid(
+                format!("branding.colors.{key}"),
+                format!("`{value}` is not a hex colour like #635dff"),
+            ))
+        }
+    };
+    let url = |key: &str, value: Option<String>| match value {
+        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) => Err(invalid(
+            format!("branding.{key}"),
+            "must start with https:// or http://",
+        )),
+        other => Ok(other),
+    };
+    let mut templates = BTreeMap::new();
+    if let Some(dir) = &file.templates_dir {
+        let unreadable = |e: std::io::Error| {
+            invalid(
+                "branding.templates_dir",
+                format!("cannot read {}: {e}", dir.display()),
+            )
+        };
+        for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+            let path = entry.map_err(unreadable)?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if path.is_file() && name.ends_with(".html") {
+                templates.insert(
+                    name.to_owned(),
+                    std::fs::read_to_string(&path).map_err(unreadable)?,
+                );
+            }
+        }
+    }
+    Ok(Branding {
+        page_title: file.page_title.unwrap_or_else(|| tenant_name.to_owned()),
+        logo_url: url("logo_url", file.logo_url)?,
+        favicon_url: url("favicon_url", file.favicon_url)?,
+        primary_color: color("primary", file.colors.primary, DEFAULT_PRIMARY_COLOR)?,
+        page_background: color(
+            "page_background",
+            file.colors.page_background,
+            DEFAULT_PAGE_BACKGROUND,
+        )?,
+        templates,
+    })
 }
 
 fn validate_templates(

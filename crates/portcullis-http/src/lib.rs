@@ -11,6 +11,7 @@ mod management;
 mod pages;
 pub mod wire;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -26,13 +27,15 @@ use crate::wire::{ApiError, ManagementFailure, OAuthFailure, RequestError};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub tenant: Tenant,
+    pub pages: Arc<pages::Pages>,
 }
 
-/// The whole HTTP surface of a tenant.
-pub fn router(tenant: Tenant) -> Router {
+/// The whole HTTP surface of a tenant; fails when a replacement page template is wrong.
+pub fn router(tenant: Tenant) -> Result<Router, String> {
     let cors = cors_layer(&tenant);
-    let state = AppState { tenant };
-    Router::new()
+    let pages = Arc::new(pages::Pages::new(&tenant.config.branding)?);
+    let state = AppState { tenant, pages };
+    Ok(Router::new()
         .merge(authentication::routes().layer(cors))
         .merge(management::routes())
         .merge(pages::routes())
@@ -43,7 +46,7 @@ pub fn router(tenant: Tenant) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// Browsers may call the Authentication API from the origins the clients register.

@@ -62,6 +62,7 @@ pub async fn build_tenant(
 pub struct Application {
     listener: std::net::TcpListener,
     tenant: Tenant,
+    router: axum::Router,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     handle: axum_server::Handle<SocketAddr>,
 }
@@ -105,9 +106,11 @@ impl Application {
             TlsConfig::Files { cert, key } => Some(tls::rustls_config(cert, key).await?),
         };
         let tenant = build_tenant(config, store, clock).await?;
+        let router = portcullis_http::router(tenant.clone()).map_err(anyhow::Error::msg)?;
         Ok(Self {
             listener,
             tenant,
+            router,
             tls,
             handle: axum_server::Handle::new(),
         })
@@ -154,7 +157,8 @@ impl Application {
                 }
             }
         });
-        let app = portcullis_http::router(self.tenant.clone())
+        let app = self
+            .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {
             Some(tls) => {

@@ -380,8 +380,9 @@ pub async fn redeem_recovery_code(
     mfa_token: &str,
     code: &str,
     requester: &Requester,
+    on_login_page: bool,
 ) -> Result<(UserRecord, PendingLogin, String), Error> {
-    if !client.allows_grant(grant::MFA_RECOVERY_CODE) {
+    if !on_login_page && !client.allows_grant(grant::MFA_RECOVERY_CODE) {
         return Err(Error::GrantTypeNotAllowed(
             grant::MFA_RECOVERY_CODE.to_owned(),
         ));

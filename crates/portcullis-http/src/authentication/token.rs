@@ -112,7 +112,8 @@ pub async fn token(
         } else {
             let code = require_string(&mut o, "recovery_code")?;
             let (user, pending, next) =
-                mfa::redeem_recovery_code(tenant, client, &mfa_token, &code, &requester).await?;
+                mfa::redeem_recovery_code(tenant, client, &mfa_token, &code, &requester, false)
+                    .await?;
             (user, pending, Some(next))
         };
         let tokens = signed_in_tokens(

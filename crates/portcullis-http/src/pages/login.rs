@@ -1,14 +1,16 @@
-//! Web login: `/authorize`, the hosted login page (`/u/login`) and `/v2/logout`.
+//! Web login: `/authorize`, the hosted login, sign-up, password-reset and MFA pages (`/u/…`)
+//! and logout.
 //!
 //! The login page's transaction travels in its own `state` parameter, sealed with the
-//! tenant's key, so any node can serve the form's answer without shared memory.
+//! tenant's key, so any node can serve the form's answer without shared memory. Every form
+//! is bound to the browser that started the transaction by a cookie (login CSRF).
 
 use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use portcullis_core::config::grant;
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
 use portcullis_core::flows::mfa;
@@ -18,9 +20,11 @@ use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
 use portcullis_core::mfa::PendingLogin;
 use portcullis_core::user::UserRecord;
 use portcullis_core::{Error, Tenant};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{alert, escape, no_store, page};
+use super::enrollment::qr_svg;
+use super::{Hidden, data, failure, message, no_store, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 use crate::wire::page::page_message;
@@ -30,98 +34,127 @@ const SESSION_COOKIE: &str = "portcullis_session";
 /// Binds a login page's form to the browser that opened it; sent to the hosted pages only.
 const TRANSACTION_COOKIE: &str = "portcullis_transaction";
 const TRANSACTION_PATH: &str = "/u/";
+/// How long a sealed answer behind `/u/continue` can be followed (the code's own lifetime).
+const ANSWER_LIFETIME_MILLIS: i64 = 600_000;
 
-fn error_page(error: &Error) -> Response {
-    let (status, text) = page_message(error);
-    no_store(
-        (
-            status,
-            Html(page(
-                "Error",
-                &format!("<h1>Something went wrong</h1><p>{}</p>", escape(&text)),
-            )),
-        )
-            .into_response(),
-    )
+/// What goes back to the application, and how (`response_mode`). Sealed, it is the target of
+/// a page's "Continue" link when a page must come between the login and the application
+/// (the recovery code shown once).
+#[derive(Debug, Serialize, Deserialize)]
+struct ClientAnswer {
+    /// Always `"continue"`: nothing else sealed with the tenant's key opens as an answer.
+    purpose: String,
+    redirect_uri: String,
+    response_mode: String,
+    fields: Vec<(String, String)>,
+    expires_at: i64,
 }
 
-/// Sends `fields` back to the application the way it asked for (`response_mode`).
-fn respond_to_client(
-    redirect_uri: &str,
-    response_mode: &str,
-    mut fields: Vec<(&str, String)>,
-    state: Option<&str>,
-) -> Response {
-    if let Some(state) = state {
-        fields.push(("state", state.to_owned()));
+impl ClientAnswer {
+    fn new(
+        tenant: &Tenant,
+        redirect_uri: &str,
+        response_mode: &str,
+        fields: Vec<(&str, String)>,
+        state: Option<&str>,
+    ) -> Self {
+        let mut fields: Vec<(String, String)> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        if let Some(state) = state {
+            fields.push(("state".to_owned(), state.to_owned()));
+        }
+        Self {
+            purpose: "continue".to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            response_mode: response_mode.to_owned(),
+            fields,
+            expires_at: tenant.clock.now_millis() + ANSWER_LIFETIME_MILLIS,
+        }
     }
-    if response_mode == "web_message" {
-        return web_message(redirect_uri, &fields);
-    }
-    if response_mode == "form_post" {
-        let inputs: String = fields
+
+    /// The answer as the application asked for it.
+    fn respond(&self, app: &AppState) -> Response {
+        let fields: Vec<Hidden<'_>> = self
+            .fields
             .iter()
-            .map(|(k, v)| {
-                format!(
-                    "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                    escape(k),
-                    escape(v)
-                )
-            })
+            .map(|(name, value)| Hidden { name, value })
             .collect();
-        let body = format!(
-            "<form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
-             <script>document.forms[0].submit()</script>",
-            escape(redirect_uri)
-        );
-        return no_store(Html(page("Continue", &body)).into_response());
+        match self.response_mode.as_str() {
+            "web_message" => web_message(app, &self.redirect_uri, &self.fields),
+            "form_post" => show(
+                app,
+                StatusCode::OK,
+                "form-post.html",
+                minijinja::context! { action => &self.redirect_uri, fields => data(fields) },
+            ),
+            mode => {
+                let encoded = serde_urlencoded::to_string(&self.fields).unwrap_or_default();
+                let separator = if mode == "fragment" {
+                    "#"
+                } else if self.redirect_uri.contains('?') {
+                    "&"
+                } else {
+                    "?"
+                };
+                no_store(
+                    Redirect::to(&format!("{}{separator}{encoded}", self.redirect_uri))
+                        .into_response(),
+                )
+            }
+        }
     }
-    let encoded = serde_urlencoded::to_string(&fields).unwrap_or_default();
-    let separator = if response_mode == "fragment" {
-        "#"
-    } else if redirect_uri.contains('?') {
-        "&"
-    } else {
-        "?"
-    };
-    no_store(Redirect::to(&format!("{redirect_uri}{separator}{encoded}")).into_response())
 }
 
 /// `response_mode=web_message`: the page posts the answer to its parent window (the hidden
-/// iframe of silent authentication), only to the callback's origin, as auth0-spa-js expects.
-fn web_message(redirect_uri: &str, fields: &[(&str, String)]) -> Response {
-    let response: serde_json::Map<String, serde_json::Value> = fields
+/// iframe of silent authentication, or the popup's opener), only to the callback's origin, as
+/// auth0-spa-js expects.
+fn web_message(app: &AppState, redirect_uri: &str, fields: &[(String, String)]) -> Response {
+    let response: Map<String, Value> = fields
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str())))
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
         .collect();
     let message = serde_json::json!({"type": "authorization_response", "response": response});
-    // JSON inside a script: `<` escaped so no value can close the script element.
-    let script_safe = |v: &serde_json::Value| v.to_string().replace('<', "\\u003c");
-    let body = format!(
-        "<script>(function(){{var target={};var message={};\
-         var w=window.opener||window.parent;if(w&&w!==window){{w.postMessage(message,target);}}}})();</script>",
-        script_safe(&serde_json::Value::from(web::origin_of(redirect_uri))),
-        script_safe(&message)
+    // JSON inside a script: `<` escaped so that no value can close the script element.
+    let script_json = |v: &Value| v.to_string().replace('<', "\\u003c");
+    let mut response = show(
+        app,
+        StatusCode::OK,
+        "web-message.html",
+        minijinja::context! {
+            target_origin => script_json(&Value::from(web::origin_of(redirect_uri))),
+            message => script_json(&message),
+        },
     );
-    let mut response = Html(page("Continue", &body)).into_response();
-    response = no_store(response);
     // The page must load inside the application's iframe.
     response.headers_mut().remove(header::X_FRAME_OPTIONS);
     response
 }
 
 fn error_to_client(
+    app: &AppState,
     redirect_uri: &str,
     response_mode: &str,
     error: &Error,
     state: Option<&str>,
 ) -> Response {
     let (code, description) = redirect_error(error);
-    respond_to_client(
+    ClientAnswer::new(
+        &app.tenant,
         redirect_uri,
         response_mode,
         vec![("error", code), ("error_description", description)],
         state,
+    )
+    .respond(app)
+}
+
+fn authorization_error(app: &AppState, authorization: &Authorization, error: &Error) -> Response {
+    error_to_client(
+        app,
+        &authorization.grant.redirect_uri,
+        &authorization.response_mode,
+        error,
+        authorization.state.as_deref(),
     )
 }
 
@@ -140,44 +173,56 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
 }
 
+/// Where a cookie may travel: the session cookie is `SameSite=None` over HTTPS, as Auth0
+/// sets it, so that silent authentication works from an application's iframe on another
+/// site; browsers refuse `None` without `Secure`, so plain HTTP falls back to `Lax`.
+#[derive(Clone, Copy)]
+enum SameSite {
+    Lax,
+    NoneWhenSecure,
+}
+
 fn cookie_header(
     tenant: &Tenant,
     name: &str,
     value: &str,
     path: &str,
     max_age_secs: i64,
+    same_site: SameSite,
 ) -> HeaderValue {
-    let secure = if tenant.config.issuer.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
+    let secure = tenant.config.issuer.starts_with("https://");
+    let attributes = match (secure, same_site) {
+        (true, SameSite::NoneWhenSecure) => "SameSite=None; Secure",
+        (true, SameSite::Lax) => "SameSite=Lax; Secure",
+        (false, _) => "SameSite=Lax",
     };
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+        "{name}={value}; Path={path}; HttpOnly; Max-Age={max_age_secs}; {attributes}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-async fn code_response(
+/// A code for `user`, as the answer to the application (or the error that stopped it).
+async fn code_answer(
     tenant: &Tenant,
     user: &UserRecord,
     authorization: &Authorization,
     authenticated_at_millis: i64,
-) -> Response {
-    match web::issue_code(tenant, user, authorization, authenticated_at_millis).await {
-        Ok(code) => respond_to_client(
-            &authorization.grant.redirect_uri,
-            &authorization.response_mode,
-            vec![("code", code)],
-            authorization.state.as_deref(),
-        ),
-        Err(e) => error_to_client(
-            &authorization.grant.redirect_uri,
-            &authorization.response_mode,
-            &e,
-            authorization.state.as_deref(),
-        ),
-    }
+) -> ClientAnswer {
+    let fields = match web::issue_code(tenant, user, authorization, authenticated_at_millis).await {
+        Ok(code) => vec![("code", code)],
+        Err(e) => {
+            let (code, description) = redirect_error(&e);
+            vec![("error", code), ("error_description", description)]
+        }
+    };
+    ClientAnswer::new(
+        tenant,
+        &authorization.grant.redirect_uri,
+        &authorization.response_mode,
+        fields,
+        authorization.state.as_deref(),
+    )
 }
 
 /// `GET /authorize` (response_type=code, with PKCE for public clients).
@@ -206,7 +251,7 @@ pub async fn authorize(
     };
     let (client, redirect_uri) = match web::redirect_target(tenant, &params) {
         Ok(target) => target,
-        Err(e) => return error_page(&e),
+        Err(e) => return failure(&app, "Error", &e),
     };
     let state = params.state.clone();
     let mode = params
@@ -215,7 +260,7 @@ pub async fn authorize(
         .unwrap_or_else(|| "query".to_owned());
     let authorization = match web::check(tenant, client, redirect_uri.clone(), params) {
         Ok(a) => a,
-        Err(e) => return error_to_client(&redirect_uri, &mode, &e, state.as_deref()),
+        Err(e) => return error_to_client(&app, &redirect_uri, &mode, &e, state.as_deref()),
     };
     let prompt = authorization.prompt.as_deref();
     if prompt != Some("login") {
@@ -225,19 +270,16 @@ pub async fn authorize(
         };
         match user {
             Ok(Some((user, authenticated_at))) => {
-                return code_response(tenant, &user, &authorization, authenticated_at).await;
+                return code_answer(tenant, &user, &authorization, authenticated_at)
+                    .await
+                    .respond(&app);
             }
             Ok(None) => {}
-            Err(e) => return error_page(&e),
+            Err(e) => return failure(&app, "Error", &e),
         }
     }
     if prompt == Some("none") {
-        return error_to_client(
-            &redirect_uri,
-            &authorization.response_mode,
-            &Error::LoginRequired,
-            authorization.state.as_deref(),
-        );
+        return authorization_error(&app, &authorization, &Error::LoginRequired);
     }
     let screen = if get("screen_hint").as_deref() == Some("signup") {
         "/u/signup"
@@ -258,11 +300,12 @@ pub async fn authorize(
                     &transaction,
                     TRANSACTION_PATH,
                     600,
+                    SameSite::Lax,
                 ),
             );
             response
         }
-        Err(e) => error_page(&Error::Key(e)),
+        Err(e) => failure(&app, "Error", &Error::Key(e)),
     }
 }
 
@@ -304,51 +347,72 @@ fn open_form_transaction(
     Ok(authorization)
 }
 
-fn login_form(sealed: &str, username: &str, message: Option<&str>) -> String {
-    let message = alert(message);
-    page(
-        "Log in",
-        &format!(
-            "<h1>Log in</h1>{message}<form method=\"post\" action=\"/u/login\">\
-             <input type=\"hidden\" name=\"state\" value=\"{}\">\
-             <p><label>Email or username<br><input name=\"username\" value=\"{}\" autocomplete=\"username\" required></label></p>\
-             <p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\
-             <button type=\"submit\">Continue</button></form>\
-             <p><a href=\"/u/reset-password?state={}\">Forgot password?</a></p>\
-             <p>Don't have an account? <a href=\"/u/signup?state={}\">Sign up</a></p>",
-            escape(sealed),
-            escape(username),
-            escape(sealed),
-            escape(sealed),
-        ),
+/// The application's name, as the pages greet the user with it.
+fn application_name(tenant: &Tenant, authorization: &Authorization) -> String {
+    tenant
+        .config
+        .client(&authorization.client_id)
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
+}
+
+fn login_form(
+    app: &AppState,
+    status: StatusCode,
+    sealed: &str,
+    authorization: &Authorization,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
+    let tenant = &app.tenant;
+    let signup_allowed = hosted_connection(tenant, authorization).is_ok_and(|c| !c.disable_signup);
+    show(
+        app,
+        status,
+        "login.html",
+        minijinja::context! {
+            title => "Log in",
+            application => application_name(tenant, authorization),
+            state => sealed,
+            username,
+            error,
+            signup_allowed,
+        },
     )
 }
 
-/// A hosted page's form for the transaction in `?state=`, or the error page.
+/// A hosted page for the transaction in `?state=`, or the error page.
 fn transaction_page(
-    tenant: &Tenant,
+    app: &AppState,
     query: &HashMap<String, String>,
-    render: impl FnOnce(&str, &Authorization) -> Result<String, Error>,
+    render: impl FnOnce(&str, &Authorization) -> Result<Response, Error>,
 ) -> Response {
     let sealed = query.get("state").map(String::as_str).unwrap_or("");
-    match open_transaction(tenant, sealed).and_then(|a| render(sealed, &a)) {
-        Ok(html) => no_store(Html(html).into_response()),
-        Err(e) => error_page(&e),
+    match open_transaction(&app.tenant, sealed).and_then(|a| render(sealed, &a)) {
+        Ok(response) => response,
+        Err(e) => failure(app, "Error", &e),
     }
 }
 
-/// `GET /u/login?state=…`: the hosted login form.
-pub async fn show(
+/// `GET /u/login?state=…`: the hosted login page.
+pub async fn show_login(
     State(app): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    transaction_page(&app.tenant, &query, |sealed, authorization| {
+    transaction_page(&app, &query, |sealed, authorization| {
         let hint = authorization.login_hint.as_deref().unwrap_or("");
-        Ok(login_form(sealed, hint, None))
+        Ok(login_form(
+            &app,
+            StatusCode::OK,
+            sealed,
+            authorization,
+            hint,
+            None,
+        ))
     })
 }
 
-/// `POST /u/login`: checks the password, starts the session and answers the application.
+/// `POST /u/login`: the password, then the second factor or the answer to the application.
 pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     let tenant = &app.tenant;
     let (parts, mut fields) = posted_form(request).await;
@@ -358,10 +422,10 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     let password = field("password");
     let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
         Ok(a) => a,
-        Err(e) => return error_page(&e),
+        Err(e) => return failure(&app, "Error", &e),
     };
     let Some(client) = tenant.config.client(&authorization.client_id) else {
-        return error_page(&Error::UnknownClient);
+        return failure(&app, "Error", &Error::UnknownClient);
     };
     let login = PasswordLogin {
         realm: authorization.connection.clone(),
@@ -380,47 +444,53 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     } else {
         grant::PASSWORD
     };
-    let user = match password_login(tenant, client, grant_type, &login).await {
-        Ok(user) => user,
+    match password_login(tenant, client, grant_type, &login).await {
+        Ok(user) => signed_in(&app, &user, &authorization).await,
         // A user an administrator blocked is refused to the application, as Auth0 does.
-        Err(e @ Error::UserBlocked) => {
-            return error_to_client(
-                &authorization.grant.redirect_uri,
-                &authorization.response_mode,
-                &e,
-                authorization.state.as_deref(),
-            );
-        }
+        Err(e @ Error::UserBlocked) => authorization_error(&app, &authorization, &e),
         Err(Error::MfaRequired {
             mfa_token,
             enrolled: true,
-        }) => {
-            return no_store(Html(otp_form(&sealed, &mfa_token, None)).into_response());
-        }
+        }) => otp_form(&app, StatusCode::OK, &sealed, &mfa_token, None).await,
+        Err(Error::MfaRequired {
+            mfa_token,
+            enrolled: false,
+        }) => start_enrollment(&app, &sealed, &mfa_token).await,
         Err(e) => {
-            let (status, message) = page_message(&e);
-            return no_store(
-                (status, Html(login_form(&sealed, &username, Some(&message)))).into_response(),
-            );
+            let (status, text) = page_message(&e);
+            login_form(
+                &app,
+                status,
+                &sealed,
+                &authorization,
+                &username,
+                Some(&text),
+            )
         }
-    };
-    signed_in(tenant, &user, &authorization).await
+    }
 }
 
-fn otp_form(sealed: &str, mfa_token: &str, message: Option<&str>) -> String {
-    let message = alert(message);
-    page(
-        "Verify your identity",
-        &format!(
-            "<h1>Verify your identity</h1><p>Enter the 6-digit code from your authenticator app.</p>{message}\
-             <form method=\"post\" action=\"/u/mfa-otp-challenge\">\
-             <input type=\"hidden\" name=\"state\" value=\"{}\">\
-             <input type=\"hidden\" name=\"mfa_token\" value=\"{}\">\
-             <p><label>Code<br><input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]*\" required autofocus></label></p>\
-             <button type=\"submit\">Continue</button></form>",
-            escape(sealed),
-            escape(mfa_token)
-        ),
+async fn otp_form(
+    app: &AppState,
+    status: StatusCode,
+    sealed: &str,
+    mfa_token: &str,
+    error: Option<&str>,
+) -> Response {
+    let recovery_allowed = mfa::policy(&app.tenant)
+        .await
+        .is_ok_and(|p| p.recovery_code);
+    show(
+        app,
+        status,
+        "mfa-challenge.html",
+        minijinja::context! {
+            title => "Verify your identity",
+            state => sealed,
+            mfa_token,
+            error,
+            recovery_allowed,
+        },
     )
 }
 
@@ -434,71 +504,306 @@ pub async fn submit_otp(State(app): State<AppState>, request: Request) -> Respon
     let code = field("code");
     let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
         Ok(a) => a,
-        Err(e) => return error_page(&e),
+        Err(e) => return failure(&app, "Error", &e),
     };
     let Some(client) = tenant.config.client(&authorization.client_id) else {
-        return error_page(&Error::UnknownClient);
+        return failure(&app, "Error", &Error::UnknownClient);
     };
     let who = requester(&parts, &tenant.config.trusted_proxies);
-    match mfa::redeem_otp(tenant, client, &mfa_token, code.trim(), &who, true).await {
-        Ok((user, _)) => signed_in(tenant, &user, &authorization).await,
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    match mfa::redeem_otp(tenant, client, &mfa_token, &code, &who, true).await {
+        Ok((user, _)) => signed_in(&app, &user, &authorization).await,
         Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
-            let (status, message) = page_message(&e);
-            no_store((status, Html(otp_form(&sealed, &mfa_token, Some(&message)))).into_response())
+            let (status, text) = page_message(&e);
+            otp_form(&app, status, &sealed, &mfa_token, Some(&text)).await
         }
-        Err(e) => error_page(&e),
+        Err(e) => failure(&app, "Error", &e),
     }
 }
 
-/// Starts the browser session and answers the application with a code.
-async fn signed_in(tenant: &Tenant, user: &UserRecord, authorization: &Authorization) -> Response {
+/// What the enrollment page must show again after a wrong code: the secret the user already
+/// scanned, and the recovery code to show once enrolled. It travels in the page (this browser
+/// just proved the password; the recovery code is of no use before the enrollment is done).
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingEnrollment {
+    purpose: String,
+    secret: String,
+    barcode_uri: String,
+    recovery_code: Option<String>,
+}
+
+/// A user without a factor logging in where MFA is required: a new authenticator to scan.
+async fn start_enrollment(app: &AppState, sealed: &str, mfa_token: &str) -> Response {
+    let enrollment = match mfa::associate(&app.tenant, mfa_token, &["otp".to_owned()]).await {
+        Ok(e) => e,
+        Err(e) => return failure(app, "Error", &e),
+    };
+    let pending = PendingEnrollment {
+        purpose: "enrollment".to_owned(),
+        secret: enrollment.secret,
+        barcode_uri: enrollment.barcode_uri,
+        recovery_code: enrollment.recovery_codes.into_iter().next(),
+    };
+    enrollment_form(app, StatusCode::OK, sealed, mfa_token, &pending, None)
+}
+
+fn enrollment_form(
+    app: &AppState,
+    status: StatusCode,
+    sealed: &str,
+    mfa_token: &str,
+    pending: &PendingEnrollment,
+    error: Option<&str>,
+) -> Response {
+    let sealed_enrollment = match app.tenant.keys.seal(pending) {
+        Ok(s) => s,
+        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    };
+    show(
+        app,
+        status,
+        "mfa-enroll.html",
+        minijinja::context! {
+            title => "Secure your account",
+            qr_svg => qr_svg(&pending.barcode_uri),
+            secret => &pending.secret,
+            action => "/u/mfa-otp-enrollment",
+            hidden => data([
+                Hidden { name: "state", value: sealed },
+                Hidden { name: "mfa_token", value: mfa_token },
+                Hidden { name: "enrollment", value: &sealed_enrollment },
+            ]),
+            error,
+        },
+    )
+}
+
+/// `POST /u/mfa-otp-enrollment`: the first code from the new authenticator confirms it and
+/// completes the login; the recovery code is shown once before going back to the application.
+pub async fn submit_enrollment(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
+    let sealed = field("state");
+    let mfa_token = field("mfa_token");
+    let sealed_enrollment = field("enrollment");
+    let code = field("code");
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
+        Ok(a) => a,
+        Err(e) => return failure(&app, "Error", &e),
+    };
+    let Some(pending) = tenant
+        .keys
+        .open::<PendingEnrollment>(&sealed_enrollment)
+        .filter(|p| p.purpose == "enrollment")
+    else {
+        return failure(&app, "Error", &Error::InvalidLoginState);
+    };
+    let Some(client) = tenant.config.client(&authorization.client_id) else {
+        return failure(&app, "Error", &Error::UnknownClient);
+    };
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    match mfa::redeem_otp(tenant, client, &mfa_token, &code, &who, true).await {
+        Ok((user, _)) => match pending.recovery_code {
+            Some(recovery_code) => {
+                signed_in_showing_recovery_code(
+                    &app,
+                    &user,
+                    &authorization,
+                    &recovery_code,
+                    "Almost there!",
+                )
+                .await
+            }
+            None => signed_in(&app, &user, &authorization).await,
+        },
+        Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
+            let (status, text) = page_message(&e);
+            enrollment_form(&app, status, &sealed, &mfa_token, &pending, Some(&text))
+        }
+        Err(e) => failure(&app, "Error", &e),
+    }
+}
+
+/// `POST /u/mfa-recovery-code`: with `show`, the recovery-code form; with `code`, the
+/// recovery code completes the login and the next one is shown once.
+pub async fn submit_recovery_code(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
+    let sealed = field("state");
+    let mfa_token = field("mfa_token");
+    let code = field("code");
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
+        Ok(a) => a,
+        Err(e) => return failure(&app, "Error", &e),
+    };
+    let form = |status, error: Option<&str>| {
+        show(
+            &app,
+            status,
+            "mfa-recovery-challenge.html",
+            minijinja::context! { title => "Verify your identity", state => &sealed, mfa_token => &mfa_token, error },
+        )
+    };
+    if code.is_empty() {
+        return form(StatusCode::OK, None);
+    }
+    let Some(client) = tenant.config.client(&authorization.client_id) else {
+        return failure(&app, "Error", &Error::UnknownClient);
+    };
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    match mfa::redeem_recovery_code(tenant, client, &mfa_token, code.trim(), &who, true).await {
+        Ok((user, _, next_code)) => {
+            signed_in_showing_recovery_code(
+                &app,
+                &user,
+                &authorization,
+                &next_code,
+                "Your new recovery code",
+            )
+            .await
+        }
+        Err(e @ (Error::InvalidRecoveryCode | Error::MfaTooManyAttempts)) => {
+            let (status, text) = page_message(&e);
+            form(status, Some(&text))
+        }
+        Err(e) => failure(&app, "Error", &e),
+    }
+}
+
+/// Starts the browser session; the answer for the application and the cookies to set.
+async fn start_session(
+    app: &AppState,
+    user: &UserRecord,
+    authorization: &Authorization,
+) -> Result<(ClientAnswer, [HeaderValue; 2]), Response> {
+    let tenant = &app.tenant;
     let cookie = match web::start_session(tenant, user).await {
         Ok(cookie) => cookie,
-        Err(e) => return error_page(&e),
+        Err(e) => return Err(failure(app, "Error", &e)),
     };
     let now = tenant.clock.now_millis();
-    let mut response = code_response(tenant, user, authorization, now).await;
-    response.headers_mut().append(
-        header::SET_COOKIE,
+    let answer = code_answer(tenant, user, authorization, now).await;
+    let cookies = [
         cookie_header(
             tenant,
             SESSION_COOKIE,
             &cookie,
             "/",
             portcullis_core::web::SESSION_LIFETIME_SECS,
+            SameSite::NoneWhenSecure,
         ),
-    );
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(tenant, TRANSACTION_COOKIE, "", TRANSACTION_PATH, 0),
-    );
+        cookie_header(
+            tenant,
+            TRANSACTION_COOKIE,
+            "",
+            TRANSACTION_PATH,
+            0,
+            SameSite::Lax,
+        ),
+    ];
+    Ok((answer, cookies))
+}
+
+fn with_cookies(mut response: Response, cookies: [HeaderValue; 2]) -> Response {
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
 }
 
-fn signup_form(sealed: &str, email: &str, username: Option<&str>, message: Option<&str>) -> String {
-    let message = alert(message);
-    let username = username
-        .map(|u| {
-            format!(
-                "<p><label>Username<br><input name=\"username\" value=\"{}\" autocomplete=\"username\" required></label></p>",
-                escape(u)
-            )
-        })
-        .unwrap_or_default();
-    page(
-        "Sign up",
-        &format!(
-            "<h1>Sign up</h1>{message}<form method=\"post\" action=\"/u/signup\">\
-             <input type=\"hidden\" name=\"state\" value=\"{}\">\
-             <p><label>Email address<br><input type=\"email\" name=\"email\" value=\"{}\" autocomplete=\"email\" required></label></p>\
-             {username}<p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"new-password\" required></label></p>\
-             <button type=\"submit\">Continue</button></form>\
-             <p>Already have an account? <a href=\"/u/login?state={}\">Log in</a></p>",
-            escape(sealed),
-            escape(email),
-            escape(sealed),
-        ),
-    )
+/// Starts the browser session and answers the application with a code.
+async fn signed_in(app: &AppState, user: &UserRecord, authorization: &Authorization) -> Response {
+    match start_session(app, user, authorization).await {
+        Ok((answer, cookies)) => with_cookies(answer.respond(app), cookies),
+        Err(page) => page,
+    }
+}
+
+/// Starts the browser session and shows a recovery code once, with a link that continues to
+/// the application.
+async fn signed_in_showing_recovery_code(
+    app: &AppState,
+    user: &UserRecord,
+    authorization: &Authorization,
+    recovery_code: &str,
+    title: &str,
+) -> Response {
+    let (answer, cookies) = match start_session(app, user, authorization).await {
+        Ok(started) => started,
+        Err(page) => return page,
+    };
+    let sealed = match app.tenant.keys.seal(&answer) {
+        Ok(s) => s,
+        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    };
+    let action = format!(
+        "/u/continue?{}",
+        serde_urlencoded::to_string([("answer", sealed)]).unwrap_or_default()
+    );
+    let page = show(
+        app,
+        StatusCode::OK,
+        "mfa-recovery-code.html",
+        minijinja::context! {
+            title,
+            recovery_code,
+            next_step => minijinja::context! { method => "get", action },
+        },
+    );
+    with_cookies(page, cookies)
+}
+
+/// `GET /u/continue?answer=…`: the application's answer behind a page's "Continue" link.
+pub async fn continue_to_client(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let sealed = query.get("answer").map(String::as_str).unwrap_or("");
+    match app
+        .tenant
+        .keys
+        .open::<ClientAnswer>(sealed)
+        .filter(|a| a.purpose == "continue" && a.expires_at > app.tenant.clock.now_millis())
+    {
+        Some(answer) => answer.respond(&app),
+        None => failure(&app, "Error", &Error::InvalidLoginState),
+    }
+}
+
+fn signup_form(
+    app: &AppState,
+    status: StatusCode,
+    sealed: &str,
+    authorization: &Authorization,
+    entered: (&str, &str),
+    error: Option<&str>,
+) -> Result<Response, Error> {
+    let tenant = &app.tenant;
+    let connection = hosted_connection(tenant, authorization)?;
+    let (email, username) = entered;
+    let password_rules = connection
+        .password_rules
+        .policy
+        .as_ref()
+        .map(|p| format!("Your password must contain:\n{}", p.describe()));
+    Ok(show(
+        app,
+        status,
+        "signup.html",
+        minijinja::context! {
+            title => "Sign up",
+            application => application_name(tenant, authorization),
+            state => sealed,
+            email,
+            username,
+            asks_username => connection.requires_username,
+            password_rules,
+            error,
+        },
+    ))
 }
 
 /// The database connection the hosted sign-up and password-reset pages work on.
@@ -521,12 +826,16 @@ pub async fn show_signup(
     State(app): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let tenant = &app.tenant;
-    transaction_page(tenant, &query, |sealed, authorization| {
-        let connection = hosted_connection(tenant, authorization)?;
+    transaction_page(&app, &query, |sealed, authorization| {
         let email = authorization.login_hint.as_deref().unwrap_or("");
-        let username = connection.requires_username.then_some("");
-        Ok(signup_form(sealed, email, username, None))
+        signup_form(
+            &app,
+            StatusCode::OK,
+            sealed,
+            authorization,
+            (email, ""),
+            None,
+        )
     })
 }
 
@@ -541,11 +850,11 @@ pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Res
     let password = field("password");
     let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
         Ok(a) => a,
-        Err(e) => return error_page(&e),
+        Err(e) => return failure(&app, "Error", &e),
     };
     let connection = match hosted_connection(tenant, &authorization) {
         Ok(c) => c,
-        Err(e) => return error_page(&e),
+        Err(e) => return failure(&app, "Error", &e),
     };
     let asks_username = connection.requires_username;
     let request = SignUp {
@@ -560,35 +869,110 @@ pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Res
     };
     let who = requester(&parts, &tenant.config.trusted_proxies);
     match sign_up(tenant, request, &who).await {
-        Ok(user) => signed_in(tenant, &user, &authorization).await,
+        Ok(user) => signed_in(&app, &user, &authorization).await,
         Err(e) => {
-            let (status, message) = page_message(&e);
-            let form = signup_form(
+            let (status, text) = page_message(&e);
+            signup_form(
+                &app,
+                status,
                 &sealed,
-                &email,
-                asks_username.then_some(username.as_str()),
-                Some(&message),
+                &authorization,
+                (&email, &username),
+                Some(&text),
+            )
+            .unwrap_or_else(|e| failure(&app, "Error", &e))
+        }
+    }
+}
+
+fn reset_request_form(
+    app: &AppState,
+    status: StatusCode,
+    sealed: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Response {
+    show(
+        app,
+        status,
+        "reset-request.html",
+        minijinja::context! { title => "Forgot your password?", state => sealed, email, error },
+    )
+}
+
+/// `GET /u/reset-password?state=…`: asks for the e-mail address to send a reset link to.
+pub async fn show_reset_request(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    transaction_page(&app, &query, |sealed, authorization| {
+        let hint = authorization.login_hint.as_deref().unwrap_or("");
+        Ok(reset_request_form(&app, StatusCode::OK, sealed, hint, None))
+    })
+}
+
+/// `POST /u/reset-password`: sends the reset mail; the answer is the same whether or not the
+/// address has an account, so the page tells nobody who exists.
+pub async fn submit_reset_request(State(app): State<AppState>, request: Request) -> Response {
+    let tenant = &app.tenant;
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
+    let sealed = field("state");
+    let email = field("email");
+    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
+        Ok(a) => a,
+        Err(e) => return failure(&app, "Error", &e),
+    };
+    let connection = match hosted_connection(tenant, &authorization) {
+        Ok(c) => c,
+        Err(e) => return failure(&app, "Error", &e),
+    };
+    let who = requester(&parts, &tenant.config.trusted_proxies);
+    match request_reset(
+        tenant,
+        &authorization.client_id,
+        &connection.name,
+        &email,
+        &who,
+    )
+    .await
+    {
+        Ok(()) => {
+            let text = format!(
+                "Please check the email address {} for instructions to reset your password.",
+                email.trim()
             );
-            no_store((status, Html(form)).into_response())
+            message(&app, StatusCode::OK, "Check your email", &text, false)
+        }
+        Err(e) => {
+            let (status, text) = page_message(&e);
+            reset_request_form(&app, status, &sealed, &email, Some(&text))
         }
     }
 }
 
 /// Clears the session cookie and goes to `target`, or says so on a page.
-fn logged_out(tenant: &Tenant, target: Option<String>) -> Response {
+fn logged_out(app: &AppState, target: Option<String>) -> Response {
     let mut response = match target {
         Some(url) => no_store(Redirect::to(&url).into_response()),
-        None => no_store(
-            Html(page(
-                "Logged out",
-                "<h1>Logged out</h1><p>You have been logged out.</p>",
-            ))
-            .into_response(),
+        None => message(
+            app,
+            StatusCode::OK,
+            "Logged out",
+            "You have been logged out.",
+            false,
         ),
     };
     response.headers_mut().append(
         header::SET_COOKIE,
-        cookie_header(tenant, SESSION_COOKIE, "", "/", 0),
+        cookie_header(
+            &app.tenant,
+            SESSION_COOKIE,
+            "",
+            "/",
+            0,
+            SameSite::NoneWhenSecure,
+        ),
     );
     response
 }
@@ -613,8 +997,8 @@ pub async fn logout(
     )
     .await
     {
-        Ok(target) => logged_out(tenant, target),
-        Err(e) => error_page(&e),
+        Ok(target) => logged_out(&app, target),
+        Err(e) => failure(&app, "Error", &e),
     }
 }
 
@@ -661,7 +1045,7 @@ pub async fn oidc_logout(
     .await
     {
         Ok(target) => logged_out(
-            tenant,
+            &app,
             target.map(|url| match query.get("state") {
                 Some(state) => {
                     let separator = if url.contains('?') { '&' } else { '?' };
@@ -672,78 +1056,6 @@ pub async fn oidc_logout(
                 None => url,
             }),
         ),
-        Err(e) => error_page(&e),
-    }
-}
-
-fn reset_request_form(sealed: &str, email: &str, message: Option<&str>) -> String {
-    let message = alert(message);
-    page(
-        "Forgot your password?",
-        &format!(
-            "<h1>Forgot your password?</h1><p>Enter your email address and we will send you instructions to reset your password.</p>{message}\
-             <form method=\"post\" action=\"/u/reset-password\">\
-             <input type=\"hidden\" name=\"state\" value=\"{}\">\
-             <p><label>Email address<br><input type=\"email\" name=\"email\" value=\"{}\" autocomplete=\"email\" required></label></p>\
-             <button type=\"submit\">Continue</button></form>\
-             <p><a href=\"/u/login?state={}\">Back to log in</a></p>",
-            escape(sealed),
-            escape(email),
-            escape(sealed),
-        ),
-    )
-}
-
-/// `GET /u/reset-password?state=…`: asks for the e-mail address to send a reset link to.
-pub async fn show_reset_request(
-    State(app): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    transaction_page(&app.tenant, &query, |sealed, authorization| {
-        let hint = authorization.login_hint.as_deref().unwrap_or("");
-        Ok(reset_request_form(sealed, hint, None))
-    })
-}
-
-/// `POST /u/reset-password`: sends the reset mail; the answer is the same whether or not the
-/// address has an account, so the page tells nobody who exists.
-pub async fn submit_reset_request(State(app): State<AppState>, request: Request) -> Response {
-    let tenant = &app.tenant;
-    let (parts, mut fields) = posted_form(request).await;
-    let mut field = |name| form_field(&mut fields, name);
-    let sealed = field("state");
-    let email = field("email");
-    let authorization = match open_form_transaction(tenant, &sealed, &parts.headers) {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let connection = match hosted_connection(tenant, &authorization) {
-        Ok(c) => c,
-        Err(e) => return error_page(&e),
-    };
-    let who = requester(&parts, &tenant.config.trusted_proxies);
-    match request_reset(
-        tenant,
-        &authorization.client_id,
-        &connection.name,
-        &email,
-        &who,
-    )
-    .await
-    {
-        Ok(()) => no_store(
-            Html(page(
-                "Check your email",
-                &format!(
-                    "<h1>Check your email</h1><p>Please check the email address {} for instructions to reset your password.</p>",
-                    escape(email.trim())
-                ),
-            ))
-            .into_response(),
-        ),
-        Err(e) => {
-            let (status, message) = page_message(&e);
-            no_store((status, Html(reset_request_form(&sealed, &email, Some(&message)))).into_response())
-        }
+        Err(e) => failure(&app, "Error", &e),
     }
 }

@@ -1,24 +1,33 @@
-//! Hosted pages a user reaches from mail.
+//! Hosted pages: web login, and the pages a user reaches from mail.
 
 mod enrollment;
 mod login;
+mod render;
 mod reset;
 mod unblock;
 mod verify;
 
 use axum::Router;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use portcullis_core::Error;
+use serde::Serialize;
+
+pub use render::Pages;
+pub(crate) use render::data;
 
 use crate::AppState;
+use crate::wire::page::page_message;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authorize", get(login::authorize))
-        .route("/u/login", get(login::show).post(login::submit))
-        .route(
-            "/u/mfa-otp-challenge",
-            axum::routing::post(login::submit_otp),
-        )
+        .route("/u/login", get(login::show_login).post(login::submit))
+        .route("/u/mfa-otp-challenge", post(login::submit_otp))
+        .route("/u/mfa-otp-enrollment", post(login::submit_enrollment))
+        .route("/u/mfa-recovery-code", post(login::submit_recovery_code))
+        .route("/u/continue", get(login::continue_to_client))
         .route(
             "/u/signup",
             get(login::show_signup).post(login::submit_signup),
@@ -30,10 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/logout", get(login::logout))
         .route("/oidc/logout", get(login::oidc_logout))
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))
-        .route("/lo/reset", get(reset::show).post(reset::submit))
+        .route("/lo/reset", get(reset::show_form).post(reset::submit))
         .route(
             "/guardian-enrollment-ticket",
-            get(enrollment::show).post(enrollment::confirm),
+            get(enrollment::show_ticket).post(enrollment::confirm),
         )
         .route(
             "/u/email-verification",
@@ -41,18 +50,47 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// A minimal, self-contained page (no external assets; the text is escaped by the caller).
-pub(crate) fn page(title: &str, body_html: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}\
-         button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head><body>{body_html}</body></html>"
+/// A hidden form field of a page.
+#[derive(Debug, Serialize)]
+pub(crate) struct Hidden<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+}
+
+/// A page rendered from `template`; hosted pages are never cached, never framed, and never
+/// leak their URL (which may hold a single-use ticket) in a `Referer`.
+pub(crate) fn show(
+    app: &AppState,
+    status: StatusCode,
+    template: &str,
+    context: impl Serialize,
+) -> Response {
+    no_store(app.pages.render(status, template, context))
+}
+
+/// A page that only says something: `title` and `text` (as an alert when `alert`).
+pub(crate) fn message(
+    app: &AppState,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    alert: bool,
+) -> Response {
+    show(
+        app,
+        status,
+        "message.html",
+        minijinja::context! { title, text, alert },
     )
 }
 
-/// Pages behind single-use links are never cached nor leak their URL in a `Referer`.
-pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+/// The page for a flow that failed, in words a person understands.
+pub(crate) fn failure(app: &AppState, title: &str, error: &Error) -> Response {
+    let (status, text) = page_message(error);
+    message(app, status, title, &text, true)
+}
+
+pub(crate) fn no_store(mut response: Response) -> Response {
     use axum::http::{HeaderValue, header};
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -62,24 +100,4 @@ pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
-}
-
-/// A form's error message, announced to screen readers; empty without one.
-pub(crate) fn alert(message: Option<&str>) -> String {
-    message
-        .map(|m| {
-            format!(
-                "<p role=\"alert\" style=\"color:#b00020;white-space:pre-line\">{}</p>",
-                escape(m)
-            )
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -5,25 +5,30 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use portcullis_core::flows::unblock::redeem_unblock_ticket;
 
-use super::{escape, no_store, page};
+use super::{message, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 
-pub async fn confirm(Query(query): Query<HashMap<String, String>>) -> Response {
+pub async fn confirm(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let ticket = query.get("ticket").map(String::as_str).unwrap_or("");
-    let html = page(
-        "Unblock your account",
-        &format!(
-            "<h1>Unblock your account</h1><p>Your account was blocked after several failed login attempts.</p>\
-             <form method=\"post\" action=\"unblock\"><input type=\"hidden\" name=\"ticket\" value=\"{}\">\
-             <button type=\"submit\">Unblock my account</button></form>",
-            escape(ticket)
-        ),
-    );
-    no_store(Html(html).into_response())
+    show(
+        &app,
+        StatusCode::OK,
+        "confirm.html",
+        minijinja::context! {
+            title => "Unblock your account",
+            text => "Your account was blocked after several failed login attempts.",
+            action => "unblock",
+            ticket,
+            button => "Unblock my account",
+        },
+    )
 }
 
 pub async fn unblock(State(app): State<AppState>, request: Request) -> Response {
@@ -61,11 +66,5 @@ pub async fn unblock(State(app): State<AppState>, request: Request) -> Response 
             )
         }
     };
-    no_store(
-        (
-            status,
-            Html(page(title, &format!("<h1>{title}</h1><p>{text}</p>"))),
-        )
-            .into_response(),
-    )
+    message(&app, status, title, text, !status.is_success())
 }

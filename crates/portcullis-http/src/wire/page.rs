@@ -29,6 +29,10 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         ),
         // Lock's `mfa_invalid_code` text.
         Error::InvalidOtp => (S::BAD_REQUEST, text("Wrong code. Please try again.")),
+        Error::InvalidRecoveryCode => (
+            S::BAD_REQUEST,
+            text("The recovery code is not valid. Please try again."),
+        ),
         Error::AlreadyEnrolled => (S::BAD_REQUEST, text("You are already enrolled.")),
         Error::InvalidTicket | Error::UserNotFound => (
             S::BAD_REQUEST,
@@ -104,7 +108,6 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::ExpiredMfaToken
         | Error::MfaTokenOfOtherClient
         | Error::NotEnrolled
-        | Error::InvalidRecoveryCode
         | Error::UnsupportedAuthenticator(_)
         | Error::AuthenticatorNotFound
         | Error::MissingAudience

@@ -606,7 +606,7 @@ async fn an_enrollment_ticket_leads_to_a_hosted_enrollment() {
         .expect("html");
     assert!(html.contains("<svg"), "a QR code");
     let secret = html
-        .split("<code>")
+        .split("id=\"secret\">")
         .nth(1)
         .and_then(|s| s.split("</code>").next())
         .expect("secret")

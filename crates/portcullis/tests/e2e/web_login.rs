@@ -315,7 +315,7 @@ async fn silent_authentication_by_web_message_and_oidc_logout() {
     assert!(page.contains("\"authorization_response\""), "{page}");
     assert!(page.contains("\"error\":\"login_required\""), "{page}");
     assert!(
-        page.contains("var target=\"http://localhost:8080\""),
+        page.contains("var targetOrigin = \"http://localhost:8080\""),
         "{page}"
     );
 
@@ -644,4 +644,191 @@ async fn logout_falls_back_to_the_tenants_logout_urls_only_for_clients_without_t
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(location.is_empty());
+}
+
+/// The text of `page` between `start` and the next `end`.
+fn between(page: &str, start: &str, end: &str) -> Option<String> {
+    let rest = page.split(start).nth(1)?;
+    Some(rest.split(end).next()?.to_owned())
+}
+
+/// A hidden field's value on a page.
+fn hidden(page: &str, name: &str) -> String {
+    between(page, &format!("name=\"{name}\" value=\""), "\"").expect(name)
+}
+
+/// Follows a page's "Continue" link to the application's callback; returns the code.
+async fn continue_to_callback(browser: &mut Browser, page: &str) -> String {
+    let page = page.replace("&#x2f;", "/");
+    let href = between(&page, "href=\"/u/continue?", "\"")
+        .expect("continue link")
+        .replace("&amp;", "&");
+    let (status, location, _) = browser.get(&format!("/u/continue?{href}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+    query_param(&location, "code").expect("code")
+}
+
+#[tokio::test]
+async fn the_hosted_login_enrolls_a_user_without_a_factor_and_takes_recovery_codes() {
+    use portcullis_core::clock::Clock;
+    use portcullis_core::mfa::totp::code_at;
+
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, crate::mfa::GUARDIAN).await;
+    let email = format!("{}@example.com", unique("enroll-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+
+    // The password is right and MFA is required, but the user has no factor yet.
+    let mut browser = Browser::new(&app);
+    let (verifier, challenge) = pkce();
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    let login = [
+        ("state", state.as_str()),
+        ("username", email.as_str()),
+        ("password", STRONG),
+    ];
+    let (status, _, page) = browser.post("/u/login", &login).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Secure your account"), "{page}");
+    assert!(page.contains("<svg"), "a QR code of the otpauth URI");
+    let secret = between(&page, "id=\"secret\">", "</code>").expect("secret");
+    assert!(browser.session().is_none(), "no session before enrolling");
+    let mfa_token = hidden(&page, "mfa_token");
+    let enrollment = hidden(&page, "enrollment");
+
+    // A wrong code shows the same secret again, with the error.
+    let good = code_at(&secret, app.clock.now_secs()).expect("code");
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    let answer = |code: &str| {
+        vec![
+            ("state".to_owned(), state.clone()),
+            ("mfa_token".to_owned(), mfa_token.clone()),
+            ("enrollment".to_owned(), enrollment.clone()),
+            ("code".to_owned(), code.to_owned()),
+        ]
+    };
+    let fields = answer(wrong);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _, page) = browser.post("/u/mfa-otp-enrollment", &pairs).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Wrong code. Please try again."), "{page}");
+    assert_eq!(
+        between(&page, "id=\"secret\">", "</code>").as_deref(),
+        Some(secret.as_str())
+    );
+
+    // The right code enrolls, signs in, and shows the recovery code once before going on.
+    let fields = answer(&good);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _, page) = browser.post("/u/mfa-otp-enrollment", &pairs).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let recovery = between(&page, "id=\"recovery-code\">", "</code>").expect("recovery code");
+    assert_eq!(recovery.len(), 24, "{recovery}");
+    assert!(browser.session().is_some());
+    let code = continue_to_callback(&mut browser, &page).await;
+    assert_eq!(exchange(&app, &code, &verifier).await.0, StatusCode::OK);
+
+    // Another browser: the enrolled user may use the recovery code instead of the app.
+    let mut other = Browser::new(&app);
+    let (verifier, challenge) = pkce();
+    let (_, login_page, _) = other.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    let login = [
+        ("state", state.as_str()),
+        ("username", email.as_str()),
+        ("password", STRONG),
+    ];
+    let (_, _, page) = other.post("/u/login", &login).await;
+    assert!(page.contains("Use a recovery code"), "{page}");
+    let mfa_token = hidden(&page, "mfa_token");
+    let (status, _, page) = other
+        .post(
+            "/u/mfa-recovery-code",
+            &[("state", &state), ("mfa_token", &mfa_token), ("show", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Recovery code"), "{page}");
+    let (status, _, page) = other
+        .post(
+            "/u/mfa-recovery-code",
+            &[
+                ("state", &state),
+                ("mfa_token", &mfa_token),
+                ("code", "WRONGWRONGWRONGWRONGWRON"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("The recovery code is not valid."), "{page}");
+    let (status, _, page) = other
+        .post(
+            "/u/mfa-recovery-code",
+            &[
+                ("state", &state),
+                ("mfa_token", &mfa_token),
+                ("code", &recovery),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let next = between(&page, "id=\"recovery-code\">", "</code>").expect("next code");
+    assert_ne!(next, recovery, "a recovery code works once and is replaced");
+    let code = continue_to_callback(&mut other, &page).await;
+    assert_eq!(exchange(&app, &code, &verifier).await.0, StatusCode::OK);
+
+    // A continue link that was tampered with goes nowhere.
+    let (status, location, _) = other.get("/u/continue?answer=forged.link").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_empty());
+}
+
+#[tokio::test]
+async fn pages_carry_the_tenants_branding_and_template_files_replace_pages() {
+    let dir = std::env::temp_dir().join(unique("portcullis-templates-"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("signup.html"),
+        "{% extends \"layout.html\" %}{% block content %}<h1>Join {{ application }}</h1>\
+         <form method=\"post\" action=\"/u/signup\"><input type=\"hidden\" name=\"state\" value=\"{{ state }}\"></form>{% endblock %}",
+    )
+    .expect("template");
+    let tail = format!(
+        "[branding]\npage_title = \"Acme <Corp>\"\nlogo_url = \"https://cdn.example.com/logo.png\"\n\
+         templates_dir = \"{}\"\ncolors = {{ primary = \"#0a7c42\", page_background = \"#101820\" }}\n",
+        dir.display()
+    );
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, &tail).await;
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let (status, page) = {
+        let (status, _, page) = browser.get(&login_page).await;
+        (status, page)
+    };
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("--primary: #0a7c42"), "{page}");
+    assert!(page.contains("--page: #101820"));
+    assert!(
+        page.replace("&#x2f;", "/")
+            .contains("<img src=\"https://cdn.example.com/logo.png\"")
+    );
+    assert!(
+        page.contains("Acme &lt;Corp&gt;"),
+        "the title is escaped: {page}"
+    );
+    assert!(page.contains("<label>Email address or username"));
+    let (_, _, signup) = browser
+        .get(&login_page.replacen("/u/login", "/u/signup", 1))
+        .await;
+    assert!(signup.contains("<h1>Join My SPA</h1>"), "{signup}");
+    std::fs::remove_dir_all(&dir).ok();
 }
