@@ -36,11 +36,15 @@ pub fn router(tenant: Tenant) -> Result<Router, String> {
     let pages = Arc::new(pages::Pages::new(&tenant.config.branding)?);
     let state = AppState { tenant, pages };
     Ok(Router::new()
-        .merge(authentication::routes().layer(cors))
+        .merge(authentication::routes())
         .merge(management::routes())
         .merge(pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Outside the routes, so that preflight requests (OPTIONS) reach it before a route
+        // answers 405. Only the origins the clients register are allowed, without
+        // credentials.
+        .layer(cors)
         .layer(TraceLayer::new_for_http())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

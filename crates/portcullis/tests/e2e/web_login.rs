@@ -832,3 +832,36 @@ async fn pages_carry_the_tenants_branding_and_template_files_replace_pages() {
     assert!(signup.contains("<h1>Join My SPA</h1>"), "{signup}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn browsers_may_call_the_token_endpoint_only_from_registered_origins() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        http.request(
+            reqwest::Method::OPTIONS,
+            format!("{}/oauth/token", app.base),
+        )
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type,auth0-client")
+        .send()
+    };
+    let allowed = preflight("http://localhost:8080").await.expect("preflight");
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:8080"
+    );
+    let methods = allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .expect("methods");
+    assert!(methods.contains("POST"), "{methods}");
+    let foreign = preflight("https://evil.example").await.expect("preflight");
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
