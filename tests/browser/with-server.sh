@@ -61,7 +61,7 @@ status=0
     PORTCULLIS_BIN="$bin" PORTCULLIS_CONFIG="$work/main/portcullis.toml" \
     APP_PORT="$app_port" \
     SCREENSHOT_DIR="${SCREENSHOT_DIR:-$here/screenshots}" \
-        node --test --test-concurrency=1 test/*.test.mjs
+        node --test --test-concurrency=1 ${BROWSER_TESTS:-test/*.test.mjs}
 ) || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- server log (main) ---"; tail -n 40 "$work/main/server.log"

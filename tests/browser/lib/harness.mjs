@@ -102,8 +102,9 @@ export async function appState(page) {
 
 /** Starts auth0-spa-js's loginWithRedirect and waits for the hosted page. */
 export async function loginWithRedirect(page, authorizationParams = {}) {
+  const issuer = new URL(page.url()).pathname.startsWith('/mfa/') ? MFA_ISSUER : ISSUER;
   await Promise.all([
-    page.waitForURL((url) => url.href.startsWith(`${page.url().includes('/mfa/') ? MFA_ISSUER : ISSUER}u/`)),
+    page.waitForURL((url) => url.href.startsWith(`${issuer}u/`)),
     page.evaluate((params) => window.client.loginWithRedirect({ authorizationParams: params }), authorizationParams),
   ]);
 }
@@ -112,4 +113,15 @@ export async function loginWithRedirect(page, authorizationParams = {}) {
 export async function alertText(page) {
   const alert = page.getByRole('alert');
   return (await alert.count()) ? (await alert.innerText()).trim() : null;
+}
+
+/** auth0-spa-js's logout back to the page it was called from; the application's state after. */
+export async function logout(page) {
+  await Promise.all([
+    page.waitForNavigation(),
+    page.evaluate(() => window.client.logout({
+      logoutParams: { returnTo: `${location.origin}${location.pathname}` },
+    })),
+  ]);
+  return appState(page);
 }

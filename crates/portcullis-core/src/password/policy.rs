@@ -103,6 +103,21 @@ pub struct PolicyReport {
     pub verified: bool,
 }
 
+impl PolicyReport {
+    /// Each rule and item in words with whether the password met it, items one level down:
+    /// what a page shows so that a person sees which rule failed.
+    pub fn checklist(&self) -> Vec<(u8, String, bool)> {
+        let mut lines = Vec::new();
+        for rule in &self.rules {
+            lines.push((0, render(rule.message, &rule.format), rule.verified));
+            for item in &rule.items {
+                lines.push((1, item.message.to_owned(), item.verified));
+            }
+        }
+        lines
+    }
+}
+
 /// One rule's entry; serialised with its keys in password-sheriff's order, which differs from rule
 /// to rule (each builds its object literal its own way), and without an empty `format` or `items`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,8 +10,20 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
     use StatusCode as S;
     let text = |s: &str| s.to_owned();
     match error {
-        Error::WeakPassword { policy, .. } => {
-            (S::BAD_REQUEST, format!("Password is too weak.\n{policy}"))
+        Error::WeakPassword { report, .. } => {
+            let checklist: Vec<String> = report
+                .checklist()
+                .into_iter()
+                .map(|(depth, text, met)| {
+                    let indent = "  ".repeat(usize::from(depth));
+                    let mark = if met { "✓" } else { "✗" };
+                    format!("{indent}{mark} {text}")
+                })
+                .collect();
+            (
+                S::BAD_REQUEST,
+                format!("Password is too weak.\n{}", checklist.join("\n")),
+            )
         }
         Error::PasswordInHistory { .. } => {
             (S::BAD_REQUEST, text("Password has previously been used."))

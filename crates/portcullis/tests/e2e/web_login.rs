@@ -844,7 +844,10 @@ async fn browsers_may_call_the_token_endpoint_only_from_registered_origins() {
         )
         .header("Origin", origin)
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type,auth0-client")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type,auth0-client",
+        )
         .send()
     };
     let allowed = preflight("http://localhost:8080").await.expect("preflight");
