@@ -333,6 +333,10 @@ pub struct FileClient {
     pub jwt_configuration: Option<FileJwtConfiguration>,
     #[serde(default)]
     pub refresh_token: Option<FileRefreshToken>,
+    /// Whether the application may log users in from its own page through
+    /// `/co/authenticate` (auth0.js `login`, Lock); only from its `allowed_origins`.
+    #[serde(default)]
+    pub cross_origin_authentication: Option<bool>,
 }
 
 /// Auth0's client `refresh_token` object.
@@ -576,6 +580,7 @@ pub struct Client {
     pub grant_types: Vec<String>,
     pub id_token_lifetime_secs: u64,
     pub refresh: RefreshPolicy,
+    pub cross_origin_authentication: bool,
 }
 
 impl Client {
@@ -874,6 +879,7 @@ impl Config {
                 allowed_logout_urls: c.allowed_logout_urls,
                 grant_types,
                 id_token_lifetime_secs,
+                cross_origin_authentication: c.cross_origin_authentication.unwrap_or(false),
             });
         }
 

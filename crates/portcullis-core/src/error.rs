@@ -114,6 +114,14 @@ pub enum Error {
     CodeVerifierMismatch,
     #[error("the login page's state is invalid or expired")]
     InvalidLoginState,
+    /// `/co/authenticate` for a client that does not allow it, or from an origin it does
+    /// not list.
+    #[error("cross origin login not allowed")]
+    CrossOriginNotAllowed,
+    /// `/authorize?login_ticket=` with a ticket that is unknown, used, expired, of another
+    /// client, or presented by another browser.
+    #[error("invalid login ticket")]
+    InvalidLoginTicket,
     #[error("the returnTo URL is not allowed")]
     InvalidReturnTo,
 

@@ -12,6 +12,8 @@ pub enum TicketKind {
     ResetPassword,
     VerifyEmail,
     GuardianEnrollment,
+    /// `/co/authenticate`'s `login_ticket`, redeemed at `/authorize`.
+    LoginTicket,
 }
 
 impl TicketKind {
@@ -21,6 +23,7 @@ impl TicketKind {
             Self::ResetPassword => "reset_password",
             Self::VerifyEmail => "verify_email",
             Self::GuardianEnrollment => "guardian_enrollment",
+            Self::LoginTicket => "login_ticket",
         }
     }
 }

@@ -6,6 +6,7 @@
 )]
 
 mod authentication;
+mod cookies;
 pub mod extract;
 mod management;
 mod pages;
@@ -18,7 +19,7 @@ use axum::Router;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::Tenant;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::wire::{ApiError, ManagementFailure, OAuthFailure, RequestError};
@@ -64,6 +65,10 @@ fn cors_layer(tenant: &Tenant) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
+        // Cross-origin authentication sets its verifier cookie from the application's page.
+        .allow_credentials(AllowCredentials::predicate(|_, request| {
+            request.uri.path() == "/co/authenticate"
+        }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,

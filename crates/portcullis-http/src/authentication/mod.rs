@@ -1,6 +1,7 @@
 //! The Authentication API: database sign-up, the token endpoint, userinfo and discovery.
 
 mod change_password;
+pub(crate) mod cross_origin;
 mod discovery;
 mod mfa;
 mod revoke;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
             "/dbconnections/change_password",
             post(change_password::change_password),
         )
+        .route("/co/authenticate", post(cross_origin::authenticate))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/mfa/associate", post(mfa::associate))

@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use portcullis_core::config::grant;
+use portcullis_core::flows::cross_origin;
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
 use portcullis_core::flows::mfa;
 use portcullis_core::flows::reset::request_reset;
@@ -26,11 +27,12 @@ use serde_json::{Map, Value};
 use super::enrollment::qr_svg;
 use super::{Hidden, data, failure, message, no_store, show};
 use crate::AppState;
+use crate::authentication::cross_origin::verifier_cookie_name;
+use crate::cookies::{SESSION_COOKIE, SameSite, cookie, cookie_header, session_cookie};
 use crate::extract::{Accepts, read_object, requester, take_string};
 use crate::wire::page::page_message;
 use crate::wire::redirect_error;
 
-const SESSION_COOKIE: &str = "portcullis_session";
 /// Binds a login page's form to the browser that opened it; sent to the hosted pages only.
 const TRANSACTION_COOKIE: &str = "portcullis_transaction";
 const TRANSACTION_PATH: &str = "/u/";
@@ -158,50 +160,6 @@ fn authorization_error(app: &AppState, authorization: &Authorization, error: &Er
     )
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
-}
-
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
-}
-
-/// Where a cookie may travel: the session cookie is `SameSite=None` over HTTPS, as Auth0
-/// sets it, so that silent authentication works from an application's iframe on another
-/// site; browsers refuse `None` without `Secure`, so plain HTTP falls back to `Lax`.
-#[derive(Clone, Copy)]
-enum SameSite {
-    Lax,
-    NoneWhenSecure,
-}
-
-fn cookie_header(
-    tenant: &Tenant,
-    name: &str,
-    value: &str,
-    path: &str,
-    max_age_secs: i64,
-    same_site: SameSite,
-) -> HeaderValue {
-    let secure = tenant.config.issuer.starts_with("https://");
-    let attributes = match (secure, same_site) {
-        (true, SameSite::NoneWhenSecure) => "SameSite=None; Secure",
-        (true, SameSite::Lax) => "SameSite=Lax; Secure",
-        (false, _) => "SameSite=Lax",
-    };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path={path}; HttpOnly; Max-Age={max_age_secs}; {attributes}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
 /// A code for `user`, as the answer to the application (or the error that stopped it).
 async fn code_answer(
     tenant: &Tenant,
@@ -262,6 +220,9 @@ pub async fn authorize(
         Ok(a) => a,
         Err(e) => return error_to_client(&app, &redirect_uri, &mode, &e, state.as_deref()),
     };
+    if let Some(ticket) = get("login_ticket") {
+        return ticket_login(&app, &headers, &ticket, authorization).await;
+    }
     let prompt = authorization.prompt.as_deref();
     if prompt != Some("login") {
         let user = match session_cookie(&headers) {
@@ -307,6 +268,58 @@ pub async fn authorize(
         }
         Err(e) => failure(&app, "Error", &Error::Key(e)),
     }
+}
+
+/// `/authorize?login_ticket=…`: the end of a cross-origin login (auth0.js `login`, Lock),
+/// in the browser that holds the ticket's verifier cookie; a second factor still due is
+/// asked for on the hosted pages.
+async fn ticket_login(
+    app: &AppState,
+    headers: &HeaderMap,
+    ticket: &str,
+    mut authorization: Authorization,
+) -> Response {
+    let tenant = &app.tenant;
+    let verifier = match cross_origin::ticket_co_id(tenant, ticket).await {
+        Ok(co_id) => co_id.and_then(|id| cookie(headers, &verifier_cookie_name(&id))),
+        Err(e) => return failure(app, "Error", &e),
+    };
+    let login = match cross_origin::redeem(
+        tenant,
+        ticket,
+        &authorization.client_id,
+        verifier.as_deref(),
+    )
+    .await
+    {
+        Ok(login) => login,
+        Err(e) => return authorization_error(app, &authorization, &e),
+    };
+    let Some((mfa_token, enrolled)) = login.second_factor else {
+        return signed_in(app, &login.user, &authorization).await;
+    };
+    let transaction = web::bind_to_browser(&mut authorization);
+    let sealed = match tenant.keys.seal(&authorization) {
+        Ok(sealed) => sealed,
+        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    };
+    let mut page = if enrolled {
+        otp_form(app, StatusCode::OK, &sealed, &mfa_token, None).await
+    } else {
+        start_enrollment(app, &sealed, &mfa_token).await
+    };
+    page.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(
+            tenant,
+            TRANSACTION_COOKIE,
+            &transaction,
+            TRANSACTION_PATH,
+            600,
+            SameSite::Lax,
+        ),
+    );
+    page
 }
 
 fn open_transaction(tenant: &Tenant, sealed: &str) -> Result<Authorization, Error> {

@@ -119,6 +119,8 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::InvalidAuthorizationCode
         | Error::CodeVerifierMismatch
         | Error::InvalidLoginState
+        | Error::CrossOriginNotAllowed
+        | Error::InvalidLoginTicket
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone

@@ -185,6 +185,8 @@ fn describe(error: &Error) -> Body {
         | Error::InvalidAuthorizationCode
         | Error::CodeVerifierMismatch
         | Error::InvalidLoginState
+        | Error::CrossOriginNotAllowed
+        | Error::InvalidLoginTicket
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone

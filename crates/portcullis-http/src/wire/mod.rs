@@ -17,7 +17,7 @@ use portcullis_core::store::StoreError;
 
 pub use database::DatabaseFailure;
 pub use management::ManagementFailure;
-pub use oauth::{OAuthFailure, UserinfoFailure, redirect_error};
+pub use oauth::{CrossOriginFailure, OAuthFailure, UserinfoFailure, redirect_error};
 
 /// A request the HTTP layer refused before any flow ran.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -130,6 +130,16 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "Failed to verify code verifier",
         ),
         Error::InvalidLoginState => oauth(S::BAD_REQUEST, "invalid_request", "Invalid state"),
+        Error::CrossOriginNotAllowed => oauth(
+            S::FORBIDDEN,
+            "unauthorized_client",
+            "Cross origin login not allowed.",
+        ),
+        Error::InvalidLoginTicket => oauth(
+            S::FORBIDDEN,
+            "access_denied",
+            "The login ticket is invalid or expired. Please log in again.",
+        ),
         Error::InvalidReturnTo => oauth(
             S::BAD_REQUEST,
             "invalid_request",
@@ -273,6 +283,37 @@ impl IntoResponse for OAuthFailure {
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
+    }
+}
+
+/// `/co/authenticate`'s answers: the OAuth family, except that wrong credentials are
+/// `access_denied` (which Lock shows as "Wrong email or password.").
+pub struct CrossOriginFailure(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for CrossOriginFailure {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for CrossOriginFailure {
+    fn into_response(self) -> Response {
+        match &self.0 {
+            ApiError::Domain(Error::WrongCredentials { by_username }) => {
+                let text = if *by_username {
+                    "Wrong username or password."
+                } else {
+                    "Wrong email or password."
+                };
+                let (status, body) = oauth(StatusCode::FORBIDDEN, "access_denied", text);
+                let mut response = (status, Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
+            _ => OAuthFailure(self.0).into_response(),
+        }
     }
 }
 

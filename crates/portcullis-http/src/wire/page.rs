@@ -62,6 +62,14 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
             S::BAD_REQUEST,
             text("The returnTo URL is not in the Allowed Logout URLs."),
         ),
+        Error::CrossOriginNotAllowed => (
+            S::FORBIDDEN,
+            text("This application may not log you in from its own page."),
+        ),
+        Error::InvalidLoginTicket => (
+            S::BAD_REQUEST,
+            text("This login has expired. Please log in again from the application."),
+        ),
         Error::InvalidLoginState => (
             S::BAD_REQUEST,
             text("This login page has expired. Please start again from the application."),

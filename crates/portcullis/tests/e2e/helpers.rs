@@ -79,6 +79,16 @@ client_secret = "mfa-app-long-secret"
 grant_types = ["http://auth0.com/oauth/grant-type/password-realm", "http://auth0.com/oauth/grant-type/mfa-otp", "http://auth0.com/oauth/grant-type/mfa-recovery-code"]
 
 [[clients]]
+name = "Embedded Login"
+client_id = "embedded"
+client_secret = "embedded-login-long-secret"
+app_type = "regular_web"
+callbacks = ["http://localhost:8080/callback"]
+allowed_origins = ["http://localhost:8080"]
+cross_origin_authentication = true
+grant_types = ["authorization_code"]
+
+[[clients]]
 name = "Ungranted"
 client_id = "ungranted"
 client_secret = "yet-another-long-secret"

@@ -868,3 +868,134 @@ async fn browsers_may_call_the_token_endpoint_only_from_registered_origins() {
             .is_none()
     );
 }
+
+/// `POST /co/authenticate` from `origin`, as auth0.js sends it.
+async fn co_authenticate(
+    browser: &mut Browser,
+    origin: &str,
+    client_id: &str,
+    username: &str,
+    password: &str,
+) -> (StatusCode, Value) {
+    let response = browser
+        .http
+        .post(format!("{}/co/authenticate", browser.base))
+        .header("Origin", origin)
+        .header(COOKIE, browser.cookie_header())
+        .json(&serde_json::json!({
+            "client_id": client_id,
+            "username": username,
+            "password": password,
+            "realm": DB,
+            "credential_type": "http://auth0.com/oauth/grant-type/password-realm",
+        }))
+        .send()
+        .await
+        .expect("co/authenticate");
+    browser.remember(&response);
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+fn ticket_authorize_path(ticket: &str) -> String {
+    format!(
+        "/authorize?client_id=embedded&response_type=code&redirect_uri={}&scope=openid%20email&state=xyz&login_ticket={ticket}",
+        "http%3A%2F%2Flocalhost%3A8080%2Fcallback"
+    )
+}
+
+#[tokio::test]
+async fn cross_origin_authentication_gives_a_ticket_that_only_its_browser_can_use_once() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("embedded-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let origin = "http://localhost:8080";
+
+    // Wrong password: access_denied, which Lock shows as "Wrong email or password.".
+    let mut browser = Browser::new(&app);
+    let (status, body) = co_authenticate(&mut browser, origin, "embedded", &email, "Wrong-1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "access_denied", "error_description": "Wrong email or password."})
+    );
+
+    // Not from an allowed origin, or for a client that does not allow it.
+    let (status, body) = co_authenticate(
+        &mut browser,
+        "https://evil.example",
+        "embedded",
+        &email,
+        STRONG,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "unauthorized_client", "error_description": "Cross origin login not allowed."})
+    );
+    let (status, _) = co_authenticate(&mut browser, origin, "my-spa", &email, STRONG).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The right password: a ticket, its verifier, and the verifier cookie.
+    let (status, body) = co_authenticate(&mut browser, origin, "embedded", &email, STRONG).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ticket = body["login_ticket"]
+        .as_str()
+        .expect("login_ticket")
+        .to_owned();
+    let co_id = body["co_id"].as_str().expect("co_id");
+    let verifier = body["co_verifier"].as_str().expect("co_verifier");
+    assert_eq!(
+        browser
+            .cookies
+            .get(&format!("portcullis_co_{co_id}"))
+            .map(String::as_str),
+        Some(verifier)
+    );
+
+    // Another browser (no verifier cookie) cannot use the ticket …
+    let mut thief = Browser::new(&app);
+    let (status, location, _) = thief.get(&ticket_authorize_path(&ticket)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+    // … and the attempt burnt it: the ticket is single-use.
+    let (_, location, _) = browser.get(&ticket_authorize_path(&ticket)).await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+
+    // A fresh ticket in its own browser signs in and answers with a code.
+    let (_, body) = co_authenticate(&mut browser, origin, "embedded", &email, STRONG).await;
+    let ticket = body["login_ticket"]
+        .as_str()
+        .expect("login_ticket")
+        .to_owned();
+    let (status, location, _) = browser.get(&ticket_authorize_path(&ticket)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+    let code = query_param(&location, "code").expect("code");
+    assert!(browser.session().is_some(), "a session for SSO");
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "embedded"),
+                ("client_secret", "embedded-login-long-secret"),
+                ("code", &code),
+                ("redirect_uri", "http://localhost:8080/callback"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(
+        claims(tokens["id_token"].as_str().expect("id_token"))["email"],
+        email.as_str()
+    );
+}
