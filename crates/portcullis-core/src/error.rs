@@ -122,6 +122,9 @@ pub enum Error {
     /// client, or presented by another browser.
     #[error("invalid login ticket")]
     InvalidLoginTicket,
+    /// An implicit request for an ID token without a `nonce`.
+    #[error("nonce required")]
+    NonceRequired,
     #[error("the returnTo URL is not allowed")]
     InvalidReturnTo,
 

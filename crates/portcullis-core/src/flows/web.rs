@@ -17,6 +17,9 @@ use crate::{Error, Tenant};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authorization {
     pub client_id: String,
+    /// `code`, or the legacy implicit types (`token`, `id_token`, `id_token token`).
+    #[serde(default)]
+    pub response_type: ResponseType,
     pub response_mode: String,
     pub state: Option<String>,
     pub prompt: Option<String>,
@@ -32,6 +35,40 @@ pub struct Authorization {
     /// answer from any other browser is refused (login CSRF).
     #[serde(default)]
     pub browser_binding: String,
+}
+
+/// What `/authorize` answers with: a code (the authorization-code flow), or, for legacy
+/// clients allowed the `implicit` grant, tokens in the fragment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseType {
+    pub code: bool,
+    pub access_token: bool,
+    pub id_token: bool,
+}
+
+impl ResponseType {
+    /// `response_type` as a space-separated set: `code`, or any of `token` and `id_token`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut kind = Self::default();
+        for part in text.split(' ').filter(|p| !p.is_empty()) {
+            let seen = match part {
+                "code" => std::mem::replace(&mut kind.code, true),
+                "token" => std::mem::replace(&mut kind.access_token, true),
+                "id_token" => std::mem::replace(&mut kind.id_token, true),
+                _ => return None,
+            };
+            if seen {
+                return None;
+            }
+        }
+        let implicit = kind.access_token || kind.id_token;
+        // Hybrid flows (code with tokens) are not offered.
+        (kind.code != implicit).then_some(kind)
+    }
+
+    pub fn is_implicit(self) -> bool {
+        !self.code
+    }
 }
 
 /// Binds `authorization` to the browser that will carry the returned cookie value.
@@ -119,22 +156,37 @@ pub fn check(
     redirect_uri: String,
     params: AuthorizeParams,
 ) -> Result<Authorization, Error> {
-    let response_type = params.response_type.clone().unwrap_or_default();
-    if response_type != "code" {
-        return Err(Error::UnsupportedResponseType(response_type));
-    }
-    if !client.allows_grant(grant::AUTHORIZATION_CODE) {
-        return Err(Error::GrantTypeNotAllowed(
-            grant::AUTHORIZATION_CODE.to_owned(),
-        ));
+    let requested = params.response_type.clone().unwrap_or_default();
+    let response_type = ResponseType::parse(&requested)
+        .ok_or_else(|| Error::UnsupportedResponseType(requested.clone()))?;
+    let required_grant = if response_type.is_implicit() {
+        grant::IMPLICIT
+    } else {
+        grant::AUTHORIZATION_CODE
+    };
+    if !client.allows_grant(required_grant) {
+        return Err(Error::GrantTypeNotAllowed(required_grant.to_owned()));
     }
     let method = params.code_challenge_method.clone();
-    match (&params.code_challenge, method.as_deref()) {
-        (Some(_), Some("S256")) => {}
-        (Some(_), Some("plain") | None) if client.is_confidential() => {}
-        (None, _) if client.is_confidential() => {}
-        // Public clients must prove possession with S256 (RFC 9700 §2.1.1).
-        _ => return Err(Error::PkceRequired),
+    if response_type.is_implicit() {
+        // An ID token in a URL must be bound to the request that asked for it (OIDC Core
+        // §3.2.2.1), and tokens never travel in a query string.
+        if response_type.id_token && params.nonce.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::NonceRequired);
+        }
+        if params.response_mode.as_deref() == Some("query") {
+            return Err(Error::UnsupportedResponseType(format!(
+                "{requested} with response_mode query"
+            )));
+        }
+    } else {
+        match (&params.code_challenge, method.as_deref()) {
+            (Some(_), Some("S256")) => {}
+            (Some(_), Some("plain") | None) if client.is_confidential() => {}
+            (None, _) if client.is_confidential() => {}
+            // Public clients must prove possession with S256 (RFC 9700 §2.1.1).
+            _ => return Err(Error::PkceRequired),
+        }
     }
     if let Some(audience) = params.audience.as_deref().filter(|a| !a.is_empty())
         && audience != tenant.config.userinfo_audience()
@@ -143,6 +195,7 @@ pub fn check(
         return Err(Error::UnknownAudience(audience.to_owned()));
     }
     let response_mode = match params.response_mode.as_deref() {
+        None if response_type.is_implicit() => "fragment",
         None | Some("query") => "query",
         Some("fragment") => "fragment",
         Some("form_post") => "form_post",
@@ -155,6 +208,7 @@ pub fn check(
     };
     Ok(Authorization {
         client_id: client.client_id.clone(),
+        response_type,
         response_mode: response_mode.to_owned(),
         state: params.state,
         prompt: params.prompt,
@@ -181,6 +235,56 @@ pub fn check(
 }
 
 /// A single-use authorization code for `user` under `authorization`.
+/// The fields of a successful answer to the application: a code, or (implicit) the tokens.
+pub async fn answer_fields(
+    tenant: &Tenant,
+    user: &UserRecord,
+    authorization: &Authorization,
+    authenticated_at_millis: i64,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let kind = authorization.response_type;
+    if !kind.is_implicit() {
+        let code = issue_code(tenant, user, authorization, authenticated_at_millis).await?;
+        return Ok(vec![("code", code)]);
+    }
+    let client = tenant
+        .config
+        .client(&authorization.client_id)
+        .ok_or(Error::UnknownClient)?;
+    let grant = &authorization.grant;
+    let api = crate::flows::tokens::resolve_user_audience(tenant, grant.audience.as_deref())?;
+    // The ID token carries only what its scope asks; `openid` is implied by `id_token`.
+    let scope = match (&grant.scope, kind.id_token) {
+        (Some(s), true) if !s.split(' ').any(|p| p == "openid") => Some(format!("openid {s}")),
+        (None, true) => Some("openid".to_owned()),
+        (scope, _) => scope.clone(),
+    };
+    let tokens = crate::flows::tokens::issue_user_tokens(
+        tenant,
+        client,
+        user,
+        scope.as_deref(),
+        api.as_ref(),
+        grant.nonce.clone(),
+        Some(authenticated_at_millis / 1000),
+    )?;
+    let mut fields = Vec::new();
+    if kind.access_token {
+        fields.push(("access_token", tokens.access_token));
+        if let Some(scope) = tokens.scope {
+            fields.push(("scope", scope));
+        }
+        fields.push(("expires_in", tokens.expires_in.to_string()));
+        fields.push(("token_type", "Bearer".to_owned()));
+    }
+    if kind.id_token
+        && let Some(id_token) = tokens.id_token
+    {
+        fields.push(("id_token", id_token));
+    }
+    Ok(fields)
+}
+
 pub async fn issue_code(
     tenant: &Tenant,
     user: &UserRecord,
@@ -380,4 +484,29 @@ pub async fn logout(
         }
     }
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResponseType;
+
+    #[test]
+    fn response_types_are_sets_of_code_or_tokens() {
+        let code = ResponseType::parse("code").expect("code");
+        assert!(!code.is_implicit());
+        let both = ResponseType::parse("token id_token").expect("implicit");
+        assert_eq!(ResponseType::parse("id_token token"), Some(both));
+        assert!(both.is_implicit() && both.access_token && both.id_token);
+        assert!(ResponseType::parse("id_token").is_some_and(|t| !t.access_token));
+        for refused in [
+            "",
+            "code token",
+            "code id_token",
+            "token token",
+            "device",
+            "code  x",
+        ] {
+            assert_eq!(ResponseType::parse(refused), None, "{refused:?}");
+        }
+    }
 }

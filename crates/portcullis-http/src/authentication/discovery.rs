@@ -23,8 +23,8 @@ pub async fn openid_configuration(State(app): State<AppState>) -> Json<Value> {
         "end_session_endpoint": format!("{issuer}oidc/logout"),
         "scopes_supported": ["openid", "profile", "offline_access", "name", "given_name", "family_name",
             "nickname", "email", "email_verified", "picture", "created_at", "identities", "phone", "address"],
-        "response_types_supported": ["code", "token", "id_token", "code token", "code id_token",
-            "token id_token", "code token id_token"],
+        // Auth0 also lists the hybrid types (code with tokens), which are not offered here.
+        "response_types_supported": ["code", "token", "id_token", "token id_token"],
         "code_challenge_methods_supported": ["S256", "plain"],
         "response_modes_supported": ["query", "fragment", "form_post", "web_message"],
         "subject_types_supported": ["public"],
@@ -35,7 +35,7 @@ pub async fn openid_configuration(State(app): State<AppState>) -> Json<Value> {
             "phone_number", "picture", "sub"],
         "request_uri_parameter_supported": false,
         "request_parameter_supported": false,
-        "grant_types_supported": ["authorization_code", "client_credentials", "password",
+        "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "password",
             "refresh_token", "http://auth0.com/oauth/grant-type/password-realm"]
     }))
 }

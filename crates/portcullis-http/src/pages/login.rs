@@ -160,20 +160,22 @@ fn authorization_error(app: &AppState, authorization: &Authorization, error: &Er
     )
 }
 
-/// A code for `user`, as the answer to the application (or the error that stopped it).
+/// A code (or, for the legacy implicit types, the tokens) for `user`, as the answer to the
+/// application, or the error that stopped it.
 async fn code_answer(
     tenant: &Tenant,
     user: &UserRecord,
     authorization: &Authorization,
     authenticated_at_millis: i64,
 ) -> ClientAnswer {
-    let fields = match web::issue_code(tenant, user, authorization, authenticated_at_millis).await {
-        Ok(code) => vec![("code", code)],
-        Err(e) => {
-            let (code, description) = redirect_error(&e);
-            vec![("error", code), ("error_description", description)]
-        }
-    };
+    let fields =
+        match web::answer_fields(tenant, user, authorization, authenticated_at_millis).await {
+            Ok(fields) => fields,
+            Err(e) => {
+                let (code, description) = redirect_error(&e);
+                vec![("error", code), ("error_description", description)]
+            }
+        };
     ClientAnswer::new(
         tenant,
         &authorization.grant.redirect_uri,
@@ -183,7 +185,8 @@ async fn code_answer(
     )
 }
 
-/// `GET /authorize` (response_type=code, with PKCE for public clients).
+/// `GET /authorize` (response_type=code with PKCE for public clients; `token`/`id_token`
+/// for clients allowed the implicit grant).
 pub async fn authorize(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -212,10 +215,16 @@ pub async fn authorize(
         Err(e) => return failure(&app, "Error", &e),
     };
     let state = params.state.clone();
+    // Errors of a refused request go back the way its answer would have.
+    let implicit = params
+        .response_type
+        .as_deref()
+        .and_then(web::ResponseType::parse)
+        .is_some_and(web::ResponseType::is_implicit);
     let mode = params
         .response_mode
         .clone()
-        .unwrap_or_else(|| "query".to_owned());
+        .unwrap_or_else(|| if implicit { "fragment" } else { "query" }.to_owned());
     let authorization = match web::check(tenant, client, redirect_uri.clone(), params) {
         Ok(a) => a,
         Err(e) => return error_to_client(&app, &redirect_uri, &mode, &e, state.as_deref()),

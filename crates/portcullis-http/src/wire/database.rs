@@ -121,6 +121,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::InvalidLoginState
         | Error::CrossOriginNotAllowed
         | Error::InvalidLoginTicket
+        | Error::NonceRequired
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone

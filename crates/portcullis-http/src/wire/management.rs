@@ -187,6 +187,7 @@ fn describe(error: &Error) -> Body {
         | Error::InvalidLoginState
         | Error::CrossOriginNotAllowed
         | Error::InvalidLoginTicket
+        | Error::NonceRequired
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone

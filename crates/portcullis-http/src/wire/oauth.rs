@@ -121,6 +121,11 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "code_challenge with code_challenge_method S256 is required for this client",
         ),
         Error::LoginRequired => oauth(S::BAD_REQUEST, "login_required", "Login required"),
+        Error::NonceRequired => oauth(
+            S::BAD_REQUEST,
+            "invalid_request",
+            "Nonce required for the implicit flow",
+        ),
         Error::InvalidAuthorizationCode => {
             oauth(S::FORBIDDEN, "invalid_grant", "Invalid authorization code")
         }

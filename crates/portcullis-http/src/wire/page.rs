@@ -114,6 +114,7 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::UnsupportedResponseType(_)
         | Error::PkceRequired
         | Error::LoginRequired
+        | Error::NonceRequired
         | Error::InvalidAuthorizationCode
         | Error::CodeVerifierMismatch
         | Error::ClientAuthenticationFailed

@@ -89,6 +89,12 @@ cross_origin_authentication = true
 grant_types = ["authorization_code"]
 
 [[clients]]
+name = "Legacy SPA"
+client_id = "legacy"
+callbacks = ["http://localhost:8080/callback"]
+grant_types = ["implicit"]
+
+[[clients]]
 name = "Ungranted"
 client_id = "ungranted"
 client_secret = "yet-another-long-secret"

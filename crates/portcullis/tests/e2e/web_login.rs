@@ -999,3 +999,106 @@ async fn cross_origin_authentication_gives_a_ticket_that_only_its_browser_can_us
         email.as_str()
     );
 }
+
+/// The parameters of a URL's fragment.
+fn fragment_param(url: &str, name: &str) -> Option<String> {
+    let fragment = url.split_once('#')?.1;
+    query_param(&format!("?{fragment}"), name)
+}
+
+#[tokio::test]
+async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("implicit-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    let path = |client: &str, response_type: &str, extra: &str| {
+        format!(
+            "/authorize?client_id={client}&response_type={response_type}&redirect_uri={}&scope=openid%20email&state=xyz{extra}",
+            "http%3A%2F%2Flocalhost%3A8080%2Fcallback"
+        )
+    };
+
+    // An ID token needs a nonce; errors of implicit requests come back in the fragment.
+    let (status, location, _) = browser.get(&path("legacy", "id_token", "")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        fragment_param(&location, "error").as_deref(),
+        Some("invalid_request")
+    );
+    assert_eq!(fragment_param(&location, "state").as_deref(), Some("xyz"));
+    // Only clients allowed the implicit grant; no hybrid types; never tokens in a query.
+    let (_, location, _) = browser.get(&path("my-spa", "token", "&nonce=n")).await;
+    assert_eq!(
+        fragment_param(&location, "error").as_deref(),
+        Some("unauthorized_client")
+    );
+    let (_, location, _) = browser
+        .get(&path("legacy", "code%20token", "&nonce=n"))
+        .await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("unsupported_response_type")
+    );
+    let (_, location, _) = browser
+        .get(&path("legacy", "token", "&response_mode=query"))
+        .await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("unsupported_response_type")
+    );
+
+    // `id_token token`: the login page, then both tokens in the fragment.
+    let (status, login_page, _) = browser
+        .get(&path("legacy", "id_token%20token", "&nonce=n-42"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, location, _) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location.starts_with("http://localhost:8080/callback#"),
+        "{location}"
+    );
+    assert_eq!(fragment_param(&location, "state").as_deref(), Some("xyz"));
+    assert_eq!(
+        fragment_param(&location, "token_type").as_deref(),
+        Some("Bearer")
+    );
+    assert_eq!(
+        fragment_param(&location, "expires_in").as_deref(),
+        Some("86400")
+    );
+    let id_token = fragment_param(&location, "id_token").expect("id_token");
+    let id = claims(&id_token);
+    assert_eq!(id["nonce"], "n-42");
+    assert_eq!(id["aud"], "legacy");
+    assert_eq!(id["email"], email.as_str());
+    let access_token = fragment_param(&location, "access_token").expect("access_token");
+    let userinfo = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.base))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.status(), StatusCode::OK);
+
+    // With the session, `id_token` alone comes without the login page and no access token.
+    let (_, location, _) = browser
+        .get(&path("legacy", "id_token", "&nonce=n-43"))
+        .await;
+    assert!(
+        fragment_param(&location, "id_token").is_some(),
+        "{location}"
+    );
+    assert!(fragment_param(&location, "access_token").is_none());
+}
