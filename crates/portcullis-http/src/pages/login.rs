@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use axum::extract::{Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use portcullis_core::config::grant;
 use portcullis_core::flows::cross_origin;
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::enrollment::qr_svg;
-use super::{Hidden, data, failure, message, no_store, show};
+use super::{Hidden, data, failure, message, redirect, show};
 use crate::AppState;
 use crate::authentication::cross_origin::verifier_cookie_name;
 use crate::cookies::{SESSION_COOKIE, SameSite, cookie, cookie_header, session_cookie};
@@ -98,10 +98,7 @@ impl ClientAnswer {
                 } else {
                     "?"
                 };
-                no_store(
-                    Redirect::to(&format!("{}{separator}{encoded}", self.redirect_uri))
-                        .into_response(),
-                )
+                redirect(&format!("{}{separator}{encoded}", self.redirect_uri))
             }
         }
     }
@@ -261,7 +258,7 @@ pub async fn authorize(
     match tenant.keys.seal(&authorization) {
         Ok(sealed) => {
             let query = serde_urlencoded::to_string([("state", sealed)]).unwrap_or_default();
-            let mut response = no_store(Redirect::to(&format!("{screen}?{query}")).into_response());
+            let mut response = redirect(&format!("{screen}?{query}"));
             response.headers_mut().append(
                 header::SET_COOKIE,
                 cookie_header(
@@ -976,7 +973,7 @@ pub async fn submit_reset_request(State(app): State<AppState>, request: Request)
 /// Clears the session cookie and goes to `target`, or says so on a page.
 fn logged_out(app: &AppState, target: Option<String>) -> Response {
     let mut response = match target {
-        Some(url) => no_store(Redirect::to(&url).into_response()),
+        Some(url) => redirect(&url),
         None => message(
             app,
             StatusCode::OK,

@@ -90,6 +90,18 @@ pub(crate) fn failure(app: &AppState, title: &str, error: &Error) -> Response {
     message(app, status, title, &text, true)
 }
 
+/// A `302 Found` to `url`, as Auth0 redirects (never cached).
+pub(crate) fn redirect(url: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    match HeaderValue::from_str(url) {
+        Ok(location) => {
+            no_store((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+        }
+        Err(_) => no_store(StatusCode::BAD_REQUEST.into_response()),
+    }
+}
+
 pub(crate) fn no_store(mut response: Response) -> Response {
     use axum::http::{HeaderValue, header};
     let headers = response.headers_mut();

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use portcullis_core::Error;
 use portcullis_core::flows::reset::{reset_password, reset_target};
 
-use super::{failure, message, no_store, show};
+use super::{failure, message, redirect, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 use crate::wire::page::page_message;
@@ -71,7 +71,7 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     }
     let who = requester(&parts, &app.tenant.config.trusted_proxies);
     match reset_password(&app.tenant, &ticket, &password, &who).await {
-        Ok(Some(result_url)) => no_store(Redirect::to(&result_url).into_response()),
+        Ok(Some(result_url)) => redirect(&result_url),
         Ok(None) => message(
             &app,
             StatusCode::OK,

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use portcullis_core::flows::verify::verify_email;
 
-use super::{failure, message, no_store, show};
+use super::{failure, message, redirect, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 
@@ -41,7 +41,7 @@ pub async fn verify(State(app): State<AppState>, request: Request) -> Response {
         .unwrap_or_default();
     let who = requester(&parts, &app.tenant.config.trusted_proxies);
     match verify_email(&app.tenant, &ticket, &who).await {
-        Ok(Some(result_url)) => no_store(Redirect::to(&result_url).into_response()),
+        Ok(Some(result_url)) => redirect(&result_url),
         Ok(None) => message(
             &app,
             StatusCode::OK,

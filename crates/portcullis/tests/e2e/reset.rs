@@ -224,7 +224,7 @@ async fn management_tickets_and_the_verification_link() {
         .send()
         .await
         .expect("send");
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "http://localhost:8080/done");
     assert_eq!(app.login(&user, "Via-Ticket-42").await.0, StatusCode::OK);
     // By connection id and e-mail; expired after its ttl.

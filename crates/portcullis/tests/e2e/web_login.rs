@@ -170,7 +170,7 @@ async fn public_clients_must_use_s256_pkce() {
     let mut browser = Browser::new(&app);
     let path = authorize_path("", "").replace("&code_challenge=&code_challenge_method=S256", "");
     let (status, location, _) = browser.get(&path).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(
         query_param(&location, "error").as_deref(),
@@ -200,7 +200,7 @@ async fn login_page_session_code_exchange_and_logout() {
 
     // The login page: a wrong password shows Auth0's message and no redirect.
     let (status, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(login_page.starts_with("/u/login?state="), "{login_page}");
     let (status, _, form) = browser.get(&login_page).await;
     assert_eq!(status, StatusCode::OK);
@@ -231,7 +231,7 @@ async fn login_page_session_code_exchange_and_logout() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
     assert!(browser.session().is_some(), "a session cookie");
@@ -274,7 +274,7 @@ async fn login_page_session_code_exchange_and_logout() {
     let (status, location, _) = browser
         .get("/v2/logout?client_id=my-spa&returnTo=http%3A%2F%2Flocalhost%3A8080%2F")
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location, "http://localhost:8080/");
     assert!(browser.session().is_none());
     let (_, challenge) = pkce();
@@ -332,7 +332,7 @@ async fn silent_authentication_by_web_message_and_oidc_logout() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     let (verifier, challenge) = pkce();
     let (_, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
     let code = page
@@ -358,7 +358,7 @@ async fn silent_authentication_by_web_message_and_oidc_logout() {
             "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A8080%2F&state=s1"
         ))
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location, "http://localhost:8080/?state=s1");
     let (_, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
     assert!(page.contains("\"error\":\"login_required\""), "{page}");
@@ -374,7 +374,7 @@ async fn hosted_sign_up_shows_each_error_keeps_the_email_and_signs_in() {
     let (status, signup_page, _) = browser
         .get(&authorize_path(&challenge, "&screen_hint=signup"))
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(signup_page.starts_with("/u/signup?state="), "{signup_page}");
     let (status, _, form) = browser.get(&signup_page).await;
     assert_eq!(status, StatusCode::OK);
@@ -408,7 +408,7 @@ async fn hosted_sign_up_shows_each_error_keeps_the_email_and_signs_in() {
             &[("state", &state), ("email", &email), ("password", STRONG)],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert!(query_param(&location, "code").is_some());
     assert!(browser.session().is_some(), "signed in");
@@ -461,7 +461,7 @@ async fn a_login_form_answers_only_the_browser_that_opened_it() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
 }
 
 #[tokio::test]
@@ -532,7 +532,7 @@ async fn the_hosted_login_asks_an_enrolled_user_for_the_code() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert!(query_param(&location, "code").is_some());
     assert!(browser.session().is_some());
@@ -631,12 +631,12 @@ async fn logout_falls_back_to_the_tenants_logout_urls_only_for_clients_without_t
     let (status, location, _) = browser
         .get(&format!("/v2/logout?client_id=backend&{bye}"))
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location, "http://localhost:9090/bye");
     let (status, location, _) = browser.get(&format!("/v2/logout?{bye}")).await;
     assert_eq!(
         (status, location.as_str()),
-        (StatusCode::SEE_OTHER, "http://localhost:9090/bye")
+        (StatusCode::FOUND, "http://localhost:9090/bye")
     );
     // A client with its own list is held to it.
     let (status, location, _) = browser
@@ -664,7 +664,7 @@ async fn continue_to_callback(browser: &mut Browser, page: &str) -> String {
         .expect("continue link")
         .replace("&amp;", "&");
     let (status, location, _) = browser.get(&format!("/u/continue?{href}")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
     query_param(&location, "code").expect("code")
@@ -957,7 +957,7 @@ async fn cross_origin_authentication_gives_a_ticket_that_only_its_browser_can_us
     // Another browser (no verifier cookie) cannot use the ticket …
     let mut thief = Browser::new(&app);
     let (status, location, _) = thief.get(&ticket_authorize_path(&ticket)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert_eq!(
         query_param(&location, "error").as_deref(),
         Some("access_denied")
@@ -976,7 +976,7 @@ async fn cross_origin_authentication_gives_a_ticket_that_only_its_browser_can_us
         .expect("login_ticket")
         .to_owned();
     let (status, location, _) = browser.get(&ticket_authorize_path(&ticket)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
     let code = query_param(&location, "code").expect("code");
@@ -1021,7 +1021,7 @@ async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
 
     // An ID token needs a nonce; errors of implicit requests come back in the fragment.
     let (status, location, _) = browser.get(&path("legacy", "id_token", "")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert_eq!(
         fragment_param(&location, "error").as_deref(),
         Some("invalid_request")
@@ -1052,7 +1052,7 @@ async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
     let (status, login_page, _) = browser
         .get(&path("legacy", "id_token%20token", "&nonce=n-42"))
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     let state = query_param(&login_page, "state").expect("state");
     let (status, location, _) = browser
         .post(
@@ -1064,7 +1064,7 @@ async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::FOUND);
     assert!(
         location.starts_with("http://localhost:8080/callback#"),
         "{location}"
