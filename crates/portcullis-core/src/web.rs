@@ -32,6 +32,8 @@ pub struct SessionRecord {
     pub user_id: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// When the session's login passed a second factor, if it did.
+    pub mfa_at: Option<i64>,
 }
 
 /// Authorization codes live 10 minutes and work once.

@@ -715,11 +715,12 @@ macro_rules! impl_store {
             }
 
             async fn insert_session(&self, s: &portcullis_core::web::SessionRecord) -> Result<(), portcullis_core::store::StoreError> {
-                sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, mfa_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&s.id_hash)
                     .bind(&s.user_id)
                     .bind(s.created_at)
                     .bind(s.expires_at)
+                    .bind(s.mfa_at)
                     .execute(&self.pool)
                     .await
                     .map_err(crate::classify)?;
@@ -727,19 +728,20 @@ macro_rules! impl_store {
             }
 
             async fn session(&self, id_hash: &str, now: i64) -> Result<Option<portcullis_core::web::SessionRecord>, portcullis_core::store::StoreError> {
-                let row: Option<(String, String, i64, i64)> = sqlx::query_as(
-                    "SELECT id_hash, user_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+                let row: Option<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT id_hash, user_id, created_at, expires_at, mfa_at FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
                 )
                 .bind(id_hash)
                 .bind(now)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::classify)?;
-                Ok(row.map(|(id_hash, user_id, created_at, expires_at)| portcullis_core::web::SessionRecord {
+                Ok(row.map(|(id_hash, user_id, created_at, expires_at, mfa_at)| portcullis_core::web::SessionRecord {
                     id_hash,
                     user_id,
                     created_at,
                     expires_at,
+                    mfa_at,
                 }))
             }
 

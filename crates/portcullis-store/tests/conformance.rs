@@ -957,6 +957,7 @@ async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
         user_id: "auth0|u1".to_owned(),
         created_at: 0,
         expires_at: 1_000,
+        mfa_at: Some(5),
     };
     s.insert_session(&session).await.expect("insert session");
     assert_eq!(
@@ -967,6 +968,18 @@ async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
         s.session(&session.id_hash, 1_000).await.expect("session"),
         None,
         "sessions expire"
+    );
+    let without_mfa = SessionRecord {
+        id_hash: format!("session-plain-{suffix}"),
+        mfa_at: None,
+        ..session.clone()
+    };
+    s.insert_session(&without_mfa)
+        .await
+        .expect("insert session");
+    assert_eq!(
+        s.session(&without_mfa.id_hash, 10).await.expect("session"),
+        Some(without_mfa)
     );
     s.revoke_session(&session.id_hash, 20)
         .await

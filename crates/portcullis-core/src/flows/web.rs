@@ -391,8 +391,13 @@ async fn redeem_code(
     Ok((user, record.grant))
 }
 
-/// Starts a browser session for `user`; returns the cookie value (stored hashed).
-pub async fn start_session(tenant: &Tenant, user: &UserRecord) -> Result<String, Error> {
+/// Starts a browser session for `user` (`second_factor`: whether the login passed one);
+/// returns the cookie value (stored hashed).
+pub async fn start_session(
+    tenant: &Tenant,
+    user: &UserRecord,
+    second_factor: bool,
+) -> Result<String, Error> {
     let id = random_token(32);
     let now = tenant.clock.now_millis();
     tenant
@@ -402,19 +407,28 @@ pub async fn start_session(tenant: &Tenant, user: &UserRecord) -> Result<String,
             user_id: user.user_id(),
             created_at: now,
             expires_at: now + SESSION_LIFETIME_SECS * 1000,
+            mfa_at: second_factor.then_some(now),
         })
         .await?;
     Ok(id)
 }
 
-/// The user of a live session cookie, if any (and not blocked), and when they logged in.
-/// With `max_age` (seconds), a session whose login is older counts as none, so the user
-/// logs in again (OpenID Connect Core §3.1.2.1).
+/// A live browser session: its user, when they logged in, and whether with a second factor.
+#[derive(Debug, Clone)]
+pub struct BrowserSession {
+    pub user: UserRecord,
+    pub authenticated_at: i64,
+    pub second_factor: bool,
+}
+
+/// The live session of a session cookie, if any (and its user not blocked). With `max_age`
+/// (seconds), a session whose login is older counts as none, so the user logs in again
+/// (OpenID Connect Core §3.1.2.1).
 pub async fn session_user(
     tenant: &Tenant,
     cookie: &str,
     max_age: Option<i64>,
-) -> Result<Option<(UserRecord, i64)>, Error> {
+) -> Result<Option<BrowserSession>, Error> {
     if cookie.is_empty() || cookie.len() > 256 {
         return Ok(None);
     }
@@ -434,7 +448,11 @@ pub async fn session_user(
         return Ok(None);
     }
     match users::get(tenant, &session.user_id).await {
-        Ok(user) if !user.is_blocked() => Ok(Some((user, session.created_at))),
+        Ok(user) if !user.is_blocked() => Ok(Some(BrowserSession {
+            user,
+            authenticated_at: session.created_at,
+            second_factor: session.mfa_at.is_some(),
+        })),
         Ok(_) | Err(Error::UserNotFound) => Ok(None),
         Err(e) => Err(e),
     }

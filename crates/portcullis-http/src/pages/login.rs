@@ -236,11 +236,7 @@ pub async fn authorize(
             None => Ok(None),
         };
         match user {
-            Ok(Some((user, authenticated_at))) => {
-                return code_answer(tenant, &user, &authorization, authenticated_at)
-                    .await
-                    .respond(&app);
-            }
+            Ok(Some(session)) => return session_answer(&app, session, authorization).await,
             Ok(None) => {}
             Err(e) => return failure(&app, "Error", &e),
         }
@@ -276,6 +272,97 @@ pub async fn authorize(
     }
 }
 
+/// `/authorize` for a browser with a session: the answer at once, unless MFA is required
+/// and the session's login had no second factor (the policy changed since): then the second
+/// factor is asked for, or, with `prompt=none`, `mfa_required` goes back.
+async fn session_answer(
+    app: &AppState,
+    session: web::BrowserSession,
+    authorization: Authorization,
+) -> Response {
+    let tenant = &app.tenant;
+    let mfa_required = match mfa::policy(tenant).await {
+        Ok(policy) => policy.required(),
+        Err(e) => return failure(app, "Error", &e),
+    };
+    if session.second_factor || !mfa_required {
+        return code_answer(
+            tenant,
+            &session.user,
+            &authorization,
+            session.authenticated_at,
+        )
+        .await
+        .respond(app);
+    }
+    let Some(client) = tenant.config.client(&authorization.client_id) else {
+        return failure(app, "Error", &Error::UnknownClient);
+    };
+    let pending = PendingLogin::default();
+    match mfa::require_second_factor(tenant, client, &session.user, pending, true).await {
+        Err(Error::MfaRequired { .. }) if authorization.prompt.as_deref() == Some("none") => {
+            let (error, description) = redirect_error(&Error::MfaRequired {
+                mfa_token: String::new(),
+                enrolled: false,
+            });
+            ClientAnswer::new(
+                tenant,
+                &authorization.grant.redirect_uri,
+                &authorization.response_mode,
+                vec![("error", error), ("error_description", description)],
+                authorization.state.as_deref(),
+            )
+            .respond(app)
+        }
+        Err(Error::MfaRequired {
+            mfa_token,
+            enrolled,
+        }) => second_factor_page(app, authorization, &mfa_token, enrolled).await,
+        Err(e) => authorization_error(app, &authorization, &e),
+        Ok(()) => code_answer(
+            tenant,
+            &session.user,
+            &authorization,
+            session.authenticated_at,
+        )
+        .await
+        .respond(app),
+    }
+}
+
+/// The hosted challenge (or, for a user without a factor, enrollment) page of a new
+/// transaction for `authorization`, bound to this browser.
+async fn second_factor_page(
+    app: &AppState,
+    mut authorization: Authorization,
+    mfa_token: &str,
+    enrolled: bool,
+) -> Response {
+    let tenant = &app.tenant;
+    let transaction = web::bind_to_browser(&mut authorization);
+    let sealed = match tenant.keys.seal(&authorization) {
+        Ok(sealed) => sealed,
+        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    };
+    let mut page = if enrolled {
+        otp_form(app, StatusCode::OK, &sealed, mfa_token, None).await
+    } else {
+        start_enrollment(app, &sealed, mfa_token).await
+    };
+    page.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(
+            tenant,
+            TRANSACTION_COOKIE,
+            &transaction,
+            TRANSACTION_PATH,
+            600,
+            SameSite::Lax,
+        ),
+    );
+    page
+}
+
 /// `/authorize?login_ticket=…`: the end of a cross-origin login (auth0.js `login`, Lock),
 /// in the browser that holds the ticket's verifier cookie; a second factor still due is
 /// asked for on the hosted pages.
@@ -283,7 +370,7 @@ async fn ticket_login(
     app: &AppState,
     headers: &HeaderMap,
     ticket: &str,
-    mut authorization: Authorization,
+    authorization: Authorization,
 ) -> Response {
     let tenant = &app.tenant;
     let verifier = match cross_origin::ticket_co_id(tenant, ticket).await {
@@ -301,31 +388,12 @@ async fn ticket_login(
         Ok(login) => login,
         Err(e) => return authorization_error(app, &authorization, &e),
     };
-    let Some((mfa_token, enrolled)) = login.second_factor else {
-        return signed_in(app, &login.user, &authorization).await;
-    };
-    let transaction = web::bind_to_browser(&mut authorization);
-    let sealed = match tenant.keys.seal(&authorization) {
-        Ok(sealed) => sealed,
-        Err(e) => return failure(app, "Error", &Error::Key(e)),
-    };
-    let mut page = if enrolled {
-        otp_form(app, StatusCode::OK, &sealed, &mfa_token, None).await
-    } else {
-        start_enrollment(app, &sealed, &mfa_token).await
-    };
-    page.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(
-            tenant,
-            TRANSACTION_COOKIE,
-            &transaction,
-            TRANSACTION_PATH,
-            600,
-            SameSite::Lax,
-        ),
-    );
-    page
+    match login.second_factor {
+        None => signed_in(app, &login.user, &authorization, false).await,
+        Some((mfa_token, enrolled)) => {
+            second_factor_page(app, authorization, &mfa_token, enrolled).await
+        }
+    }
 }
 
 fn open_transaction(tenant: &Tenant, sealed: &str) -> Result<Authorization, Error> {
@@ -464,7 +532,7 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
         grant::PASSWORD
     };
     match password_login(tenant, client, grant_type, &login).await {
-        Ok(user) => signed_in(&app, &user, &authorization).await,
+        Ok(user) => signed_in(&app, &user, &authorization, false).await,
         // A user an administrator blocked is refused to the application, as Auth0 does.
         Err(e @ Error::UserBlocked) => authorization_error(&app, &authorization, &e),
         Err(Error::MfaRequired {
@@ -531,7 +599,7 @@ pub async fn submit_otp(State(app): State<AppState>, request: Request) -> Respon
     let who = requester(&parts, &tenant.config.trusted_proxies);
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     match mfa::redeem_otp(tenant, client, &mfa_token, &code, &who, true).await {
-        Ok((user, _)) => signed_in(&app, &user, &authorization).await,
+        Ok((user, _)) => signed_in(&app, &user, &authorization, true).await,
         Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
             let (status, text) = page_message(&e);
             otp_form(&app, status, &sealed, &mfa_token, Some(&text)).await
@@ -635,7 +703,7 @@ pub async fn submit_enrollment(State(app): State<AppState>, request: Request) ->
                 )
                 .await
             }
-            None => signed_in(&app, &user, &authorization).await,
+            None => signed_in(&app, &user, &authorization, true).await,
         },
         Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
             let (status, text) = page_message(&e);
@@ -697,9 +765,10 @@ async fn start_session(
     app: &AppState,
     user: &UserRecord,
     authorization: &Authorization,
+    second_factor: bool,
 ) -> Result<(ClientAnswer, [HeaderValue; 2]), Response> {
     let tenant = &app.tenant;
-    let cookie = match web::start_session(tenant, user).await {
+    let cookie = match web::start_session(tenant, user, second_factor).await {
         Ok(cookie) => cookie,
         Err(e) => return Err(failure(app, "Error", &e)),
     };
@@ -734,8 +803,13 @@ fn with_cookies(mut response: Response, cookies: [HeaderValue; 2]) -> Response {
 }
 
 /// Starts the browser session and answers the application with a code.
-async fn signed_in(app: &AppState, user: &UserRecord, authorization: &Authorization) -> Response {
-    match start_session(app, user, authorization).await {
+async fn signed_in(
+    app: &AppState,
+    user: &UserRecord,
+    authorization: &Authorization,
+    second_factor: bool,
+) -> Response {
+    match start_session(app, user, authorization, second_factor).await {
         Ok((answer, cookies)) => with_cookies(answer.respond(app), cookies),
         Err(page) => page,
     }
@@ -750,7 +824,7 @@ async fn signed_in_showing_recovery_code(
     recovery_code: &str,
     title: &str,
 ) -> Response {
-    let (answer, cookies) = match start_session(app, user, authorization).await {
+    let (answer, cookies) = match start_session(app, user, authorization, true).await {
         Ok(started) => started,
         Err(page) => return page,
     };
@@ -888,7 +962,7 @@ pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Res
     };
     let who = requester(&parts, &tenant.config.trusted_proxies);
     match sign_up(tenant, request, &who).await {
-        Ok(user) => signed_in(&app, &user, &authorization).await,
+        Ok(user) => signed_in(&app, &user, &authorization, false).await,
         Err(e) => {
             let (status, text) = page_message(&e);
             signup_form(

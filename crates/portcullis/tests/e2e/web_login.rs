@@ -1102,3 +1102,62 @@ async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
     );
     assert!(fragment_param(&location, "access_token").is_none());
 }
+
+#[tokio::test]
+async fn a_session_without_a_second_factor_is_asked_for_one_once_mfa_is_required() {
+    use serde_json::json;
+
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, crate::mfa::GUARDIAN).await;
+    let admin = app.management_token().await;
+    let policy = |policies: Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.send(
+                reqwest::Method::PUT,
+                "/api/v2/guardian/policies",
+                &admin,
+                Some(&policies),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(policy(json!([])).await, StatusCode::OK);
+    let email = format!("{}@example.com", unique("later-mfa-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+
+    // A session from a login without MFA.
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, location, _) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(query_param(&location, "code").is_some(), "{location}");
+
+    // MFA becomes required: silent authentication says so instead of answering with a code …
+    assert_eq!(policy(json!(["all-applications"])).await, StatusCode::OK);
+    let (status, location, _) = browser
+        .get(&authorize_path(&challenge, "&prompt=none"))
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("mfa_required")
+    );
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+    // … and an interactive request asks for the second factor, not the password again.
+    let (status, _, page) = browser.get(&authorize_path(&challenge, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Secure your account"), "{page}");
+    assert!(!page.contains("name=\"password\""));
+}
