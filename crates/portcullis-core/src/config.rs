@@ -337,6 +337,11 @@ pub struct FileClient {
     /// `/co/authenticate` (auth0.js `login`, Lock); only from its `allowed_origins`.
     #[serde(default)]
     pub cross_origin_authentication: Option<bool>,
+    /// The application's page that runs auth0.js `crossOriginVerification()`: where the
+    /// verifier is fetched from when the browser withheld the verifier cookie (third-party
+    /// cookies blocked).
+    #[serde(default)]
+    pub cross_origin_loc: Option<String>,
 }
 
 /// Auth0's client `refresh_token` object.
@@ -581,6 +586,7 @@ pub struct Client {
     pub id_token_lifetime_secs: u64,
     pub refresh: RefreshPolicy,
     pub cross_origin_authentication: bool,
+    pub cross_origin_loc: Option<String>,
 }
 
 impl Client {
@@ -845,6 +851,14 @@ impl Config {
                     "client_credentials needs a client_secret (public clients cannot use it)",
                 ));
             }
+            if let Some(loc) = &c.cross_origin_loc
+                && !(loc.starts_with("https://") || loc.starts_with("http://"))
+            {
+                return Err(invalid(
+                    key("cross_origin_loc"),
+                    "must start with https:// or http://",
+                ));
+            }
             let app_type = c.app_type.unwrap_or_else(|| {
                 if c.client_secret.is_some() {
                     "regular_web"
@@ -880,6 +894,7 @@ impl Config {
                 grant_types,
                 id_token_lifetime_secs,
                 cross_origin_authentication: c.cross_origin_authentication.unwrap_or(false),
+                cross_origin_loc: c.cross_origin_loc,
             });
         }
 

@@ -37,8 +37,8 @@ export function uniqueEmail(prefix) {
 
 /**
  * Starts the test application: the auth0-spa-js page at / (main tenant) and /mfa/, the
- * auth0.js embedded login form at /embedded/ and /mfa/embedded/, and the relying party's
- * callback at /rp-callback.
+ * auth0.js embedded login form at /embedded/ and /mfa/embedded/ with its cross-origin
+ * verification page at /co-verify, and the relying party's callback at /rp-callback.
  */
 export async function startApp() {
   const spa = await readFile(
@@ -47,6 +47,7 @@ export async function startApp() {
   const index = await readFile(join(root, 'app/index.html'));
   const embedded = await readFile(join(root, 'app/embedded.html'));
   const auth0js = await readFile(join(root, 'node_modules/auth0-js/dist/auth0.min.js'));
+  const coVerify = await readFile(join(root, 'app/co-verify.html'));
   const config = `window.PORTCULLIS = ${JSON.stringify({
     main: { domain: ISSUER.replace(/\/$/, ''), clientId: 'spa' },
     mfa: { domain: MFA_ISSUER.replace(/\/$/, ''), clientId: 'spa' },
@@ -61,6 +62,7 @@ export async function startApp() {
     if (path === '/config.js') return send('text/javascript', config);
     if (path === '/auth0.js') return send('text/javascript', auth0js);
     if (path === '/embedded/' || path === '/mfa/embedded/') return send('text/html', embedded);
+    if (path === '/co-verify') return send('text/html', coVerify);
     if (path === '/' || path === '/mfa/') return send('text/html', index);
     if (path === '/rp-callback') {
       return send('text/html', '<!doctype html><title>Relying party</title><h1>Callback</h1>');

@@ -63,6 +63,27 @@ test('auth0.js login: wrong password on the form, then a code for the applicatio
   await page.close();
 });
 
+test('without the verifier cookie, the application\'s verification page hands the verifier over', async () => {
+  const email = uniqueEmail('no-third-party-cookies');
+  await signUp(ISSUER, email);
+  const page = await browser.newPage();
+  // As a browser that blocks third-party cookies: the verifier cookie never arrives.
+  let stripped = 0;
+  await page.route('**/co/authenticate', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    if (headers['set-cookie']) stripped += 1;
+    delete headers['set-cookie'];
+    await route.fulfill({ response, headers });
+  });
+  await page.goto(`${APP}/embedded/`);
+  await submit(page, email, STRONG);
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/rp-callback`));
+  assert.equal(stripped, 1);
+  assert.ok(new URL(page.url()).searchParams.get('code'), page.url());
+  await page.close();
+});
+
 test('auth0.js login where MFA is required continues on the hosted enrollment page', async () => {
   const email = uniqueEmail('embedded-mfa');
   await signUp(MFA_ISSUER, email);

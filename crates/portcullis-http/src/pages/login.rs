@@ -373,17 +373,95 @@ async fn ticket_login(
     authorization: Authorization,
 ) -> Response {
     let tenant = &app.tenant;
-    let verifier = match cross_origin::ticket_co_id(tenant, ticket).await {
-        Ok(co_id) => co_id.and_then(|id| cookie(headers, &verifier_cookie_name(&id))),
+    let co_id = match cross_origin::ticket_co_id(tenant, ticket).await {
+        Ok(co_id) => co_id,
         Err(e) => return failure(app, "Error", &e),
     };
-    let login = match cross_origin::redeem(
-        tenant,
-        ticket,
-        &authorization.client_id,
-        verifier.as_deref(),
-    )
-    .await
+    let verifier = co_id
+        .as_deref()
+        .and_then(|id| cookie(headers, &verifier_cookie_name(id)));
+    // Without the cookie (a browser that blocks third-party cookies), the application's
+    // verification page hands the verifier over, as auth0.js's crossOriginVerification does.
+    let verification_page = tenant
+        .config
+        .client(&authorization.client_id)
+        .and_then(|c| c.cross_origin_loc.clone());
+    if let (None, Some(co_id), Some(location)) = (&verifier, &co_id, verification_page) {
+        return verification_page_for(app, authorization, ticket, co_id, &location);
+    }
+    redeem_ticket(app, authorization, ticket, verifier.as_deref()).await
+}
+
+/// The page that fetches the verifier from the application's `cross_origin_loc` page in an
+/// iframe and posts it, with the ticket, to `/u/co-verify`.
+fn verification_page_for(
+    app: &AppState,
+    mut authorization: Authorization,
+    ticket: &str,
+    co_id: &str,
+    location: &str,
+) -> Response {
+    let tenant = &app.tenant;
+    let transaction = web::bind_to_browser(&mut authorization);
+    let sealed = match tenant.keys.seal(&authorization) {
+        Ok(sealed) => sealed,
+        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    };
+    let own_origin = web::origin_of(&tenant.config.issuer);
+    let script_json = |v: &str| Value::from(v).to_string().replace('<', "\\u003c");
+    let verification_url = format!(
+        "{location}#{}",
+        serde_urlencoded::to_string([("origin", own_origin)]).unwrap_or_default()
+    );
+    let mut page = show(
+        app,
+        StatusCode::OK,
+        "co-verify.html",
+        minijinja::context! {
+            verification_url,
+            state => sealed,
+            login_ticket => ticket,
+            app_origin => script_json(&web::origin_of(location)),
+            co_id => script_json(co_id),
+        },
+    );
+    page.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(
+            tenant,
+            TRANSACTION_COOKIE,
+            &transaction,
+            TRANSACTION_PATH,
+            600,
+            SameSite::Lax,
+        ),
+    );
+    page
+}
+
+/// `POST /u/co-verify`: the verifier fetched by the verification page, with its ticket.
+pub async fn submit_verifier(State(app): State<AppState>, request: Request) -> Response {
+    let (parts, mut fields) = posted_form(request).await;
+    let mut field = |name| form_field(&mut fields, name);
+    let sealed = field("state");
+    let ticket = field("login_ticket");
+    let verifier = field("co_verifier");
+    let authorization = match open_form_transaction(&app.tenant, &sealed, &parts.headers) {
+        Ok(a) => a,
+        Err(e) => return failure(&app, "Error", &e),
+    };
+    redeem_ticket(&app, authorization, &ticket, Some(&verifier)).await
+}
+
+/// Redeems a login ticket with the browser's verifier and finishes the login.
+async fn redeem_ticket(
+    app: &AppState,
+    authorization: Authorization,
+    ticket: &str,
+    verifier: Option<&str>,
+) -> Response {
+    let tenant = &app.tenant;
+    let login = match cross_origin::redeem(tenant, ticket, &authorization.client_id, verifier).await
     {
         Ok(login) => login,
         Err(e) => return authorization_error(app, &authorization, &e),

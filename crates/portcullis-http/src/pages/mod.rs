@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/u/mfa-otp-enrollment", post(login::submit_enrollment))
         .route("/u/mfa-recovery-code", post(login::submit_recovery_code))
         .route("/u/continue", get(login::continue_to_client))
+        .route("/u/co-verify", post(login::submit_verifier))
         .route(
             "/u/signup",
             get(login::show_signup).post(login::submit_signup),

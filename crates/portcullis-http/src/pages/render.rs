@@ -48,6 +48,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/form-post.html"),
     ),
     (
+        "co-verify.html",
+        include_str!("../../templates/co-verify.html"),
+    ),
+    (
         "web-message.html",
         include_str!("../../templates/web-message.html"),
     ),

@@ -89,6 +89,17 @@ cross_origin_authentication = true
 grant_types = ["authorization_code"]
 
 [[clients]]
+name = "Embedded Login With Verification Page"
+client_id = "embedded-loc"
+client_secret = "embedded-loc-long-secret"
+app_type = "regular_web"
+callbacks = ["http://localhost:8080/callback"]
+allowed_origins = ["http://localhost:8080"]
+cross_origin_authentication = true
+cross_origin_loc = "http://localhost:8080/co-verify"
+grant_types = ["authorization_code"]
+
+[[clients]]
 name = "Legacy SPA"
 client_id = "legacy"
 callbacks = ["http://localhost:8080/callback"]

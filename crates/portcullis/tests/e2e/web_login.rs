@@ -1161,3 +1161,61 @@ async fn a_session_without_a_second_factor_is_asked_for_one_once_mfa_is_required
     assert!(page.contains("Secure your account"), "{page}");
     assert!(!page.contains("name=\"password\""));
 }
+
+#[tokio::test]
+async fn without_the_verifier_cookie_the_applications_verification_page_supplies_the_verifier() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("co-loc-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let origin = "http://localhost:8080";
+    let path = |ticket: &str| ticket_authorize_path(ticket).replace("=embedded&", "=embedded-loc&");
+
+    for (verifier_is_right, expect_code) in [(false, false), (true, true)] {
+        let mut browser = Browser::new(&app);
+        let (status, body) =
+            co_authenticate(&mut browser, origin, "embedded-loc", &email, STRONG).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let ticket = body["login_ticket"].as_str().expect("ticket").to_owned();
+        let verifier = body["co_verifier"].as_str().expect("verifier").to_owned();
+        // The browser withheld the cookie (third-party cookies blocked).
+        browser.cookies.clear();
+        let (status, _, page) = browser.get(&path(&ticket)).await;
+        assert_eq!(status, StatusCode::OK);
+        let page = page.replace("&#x2f;", "/");
+        assert!(
+            page.contains(&format!(
+                "src=\"http://localhost:8080/co-verify#origin={}\"",
+                app.base.replace(':', "%3A").replace('/', "%2F")
+            )),
+            "{page}"
+        );
+        let state = hidden(&page, "state");
+        let presented = if verifier_is_right {
+            verifier.clone()
+        } else {
+            "not-the-verifier".to_owned()
+        };
+        let (status, location, _) = browser
+            .post(
+                "/u/co-verify",
+                &[
+                    ("state", &state),
+                    ("login_ticket", &ticket),
+                    ("co_verifier", &presented),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert_eq!(
+            query_param(&location, "code").is_some(),
+            expect_code,
+            "{location}"
+        );
+        if !expect_code {
+            assert_eq!(
+                query_param(&location, "error").as_deref(),
+                Some("access_denied")
+            );
+        }
+    }
+}
