@@ -421,7 +421,7 @@ fn verification_page_for(
             verification_url,
             state => sealed,
             login_ticket => ticket,
-            app_origin => script_json(&web::origin_of(location)),
+            app_origin => script_json(web::origin_of(location)),
             co_id => script_json(co_id),
         },
     );
