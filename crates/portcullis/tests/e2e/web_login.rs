@@ -1219,3 +1219,92 @@ async fn without_the_verifier_cookie_the_applications_verification_page_supplies
         }
     }
 }
+
+/// A code for `challenge`: through the login page, or at once from the browser's session.
+async fn code_for(browser: &mut Browser, email: &str, challenge: &str) -> String {
+    let (_, location, _) = browser.get(&authorize_path(challenge, "")).await;
+    if let Some(state) = query_param(&location, "state").filter(|_| location.starts_with("/u/")) {
+        let (_, location, _) = browser
+            .post(
+                "/u/login",
+                &[("state", &state), ("username", email), ("password", STRONG)],
+            )
+            .await;
+        return query_param(&location, "code").expect("code");
+    }
+    query_param(&location, "code").expect("code from the session")
+}
+
+#[tokio::test]
+async fn a_code_is_bound_to_its_client_and_redirect_uri_and_pkce_cannot_be_downgraded() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("bound-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    let (verifier, challenge) = pkce();
+
+    // Another redirect_uri than the one the code was issued for: refused, and the code spent.
+    let code = code_for(&mut browser, &email, &challenge).await;
+    let (status, body) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "my-spa"),
+                ("code", &code),
+                ("code_verifier", &verifier),
+                ("redirect_uri", "http://localhost:8080/other"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(
+        exchange(&app, &code, &verifier).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Another client cannot redeem it.
+    let code = code_for(&mut browser, &email, &challenge).await;
+    let (status, body) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "embedded"),
+                ("client_secret", "embedded-login-long-secret"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+
+    // Without the verifier (a PKCE downgrade) a public client's code is refused.
+    let code = code_for(&mut browser, &email, &challenge).await;
+    let (status, body) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "my-spa"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // … and a plain challenge is not accepted from a public client at all.
+    let (status, location, _) = browser
+        .get(
+            &authorize_path("plain-challenge-0123456789-0123456789-0123", "")
+                .replace("code_challenge_method=S256", "code_challenge_method=plain"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("invalid_request")
+    );
+}
