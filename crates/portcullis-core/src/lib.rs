@@ -7,6 +7,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod actions;
 pub mod attack;
 pub mod clock;
 pub mod config;
