@@ -8,11 +8,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
+use crate::actions::{Script, ScriptKind, ScriptLimits, Trigger};
 use crate::attack::breach::BreachPolicy;
 use crate::attack::brute_force::{
     BruteForcePolicy, CountingMode, DEFAULT_MAX_ATTEMPTS, IpRange, MAX_MAX_ATTEMPTS,
@@ -77,6 +80,56 @@ pub struct FileConfig {
     pub guardian: Option<FileGuardian>,
     #[serde(default)]
     pub branding: FileBranding,
+    /// Actions, bound to their trigger in the order listed.
+    #[serde(default)]
+    pub actions: Vec<FileAction>,
+    /// Legacy Rules, run at login by `order`.
+    #[serde(default)]
+    pub rules: Vec<FileRule>,
+    /// Rules' `configuration` object (Auth0's rules configs).
+    #[serde(default)]
+    pub rules_configs: BTreeMap<String, String>,
+    /// The sandbox's limits per execution.
+    #[serde(default)]
+    pub extensibility: FileExtensibility,
+}
+
+/// An Action deployed from a file (Auth0's `name`, `supported_triggers`, `code`, `secrets`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAction {
+    pub name: String,
+    /// `pre-user-registration`, `post-user-registration`, `post-login` or `post-change-password`.
+    pub trigger: String,
+    /// Path of the JavaScript module (`exports.onExecute…`).
+    pub code: PathBuf,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A Rule deployed from a file: `function (user, context, callback) { … }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRule {
+    pub name: String,
+    pub script: PathBuf,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub order: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileExtensibility {
+    /// CPU time one script may use (default 100 ms).
+    #[serde(default)]
+    pub cpu_limit_ms: Option<u64>,
+    /// Memory one script may allocate (default 64 MiB).
+    #[serde(default)]
+    pub memory_limit_mb: Option<usize>,
 }
 
 /// The look of the hosted pages (Auth0's branding settings: `logo_url`, `favicon_url`,
@@ -546,6 +599,10 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "email_templates",
     "guardian",
     "branding",
+    "actions",
+    "rules",
+    "rules_configs",
+    "extensibility",
 ];
 
 fn describe_figment_error(error: figment::Error) -> String {
@@ -667,6 +724,12 @@ pub struct Config {
     pub email_templates: EmailTemplates,
     pub mfa: MfaPolicy,
     pub branding: Branding,
+    /// Deployed Actions with their trigger, in binding order.
+    pub actions: Vec<Script>,
+    /// Enabled Rules, in `order`.
+    pub rules: Vec<Script>,
+    pub rules_configs: Map<String, Value>,
+    pub script_limits: ScriptLimits,
 }
 
 /// The hosted pages' look, checked: colours are CSS hex colours, URLs are http(s).
@@ -1029,6 +1092,13 @@ impl Config {
             .friendly_name
             .unwrap_or_else(|| "portcullis".to_owned());
         let branding = validate_branding(file.branding, &tenant_name)?;
+        let (actions, rules, script_limits) =
+            validate_scripts(file.actions, file.rules, file.extensibility)?;
+        let rules_configs = file
+            .rules_configs
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
         let mut config = Config {
             listen,
             data_dir: file.data_dir,
@@ -1054,6 +1124,10 @@ impl Config {
             email_templates,
             mfa,
             branding,
+            actions,
+            rules,
+            rules_configs,
+            script_limits,
         };
         for (i, g) in file.client_grants.into_iter().enumerate() {
             let key = |field: &str| format!("client_grants[{i}].{field}");
@@ -1212,6 +1286,92 @@ fn validate_guardian(file: Option<FileGuardian>) -> Result<MfaPolicy, ConfigErro
         ));
     }
     Ok(policy)
+}
+
+fn validate_scripts(
+    actions: Vec<FileAction>,
+    rules: Vec<FileRule>,
+    limits: FileExtensibility,
+) -> Result<(Vec<Script>, Vec<Script>, ScriptLimits), ConfigError> {
+    let read = |key: String, path: &Path| {
+        std::fs::read_to_string(path)
+            .map(Arc::<str>::from)
+            .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))
+    };
+    let mut names = HashSet::new();
+    let mut deployed = Vec::new();
+    for (i, a) in actions.into_iter().enumerate() {
+        let key = |field: &str| format!("actions[{i}].{field}");
+        if a.name.trim().is_empty() || !names.insert(a.name.clone()) {
+            return Err(invalid(key("name"), "must be present and unique"));
+        }
+        let trigger = Trigger::parse(&a.trigger).ok_or_else(|| {
+            invalid(
+                key("trigger"),
+                "not one of pre-user-registration, post-user-registration, post-login, post-change-password",
+            )
+        })?;
+        let code = read(key("code"), &a.code)?;
+        if a.enabled == Some(false) {
+            continue;
+        }
+        deployed.push(Script {
+            name: a.name,
+            kind: ScriptKind::Action(trigger),
+            code,
+            secrets: a
+                .secrets
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        });
+    }
+    let mut ordered = Vec::new();
+    for (i, r) in rules.into_iter().enumerate() {
+        let key = |field: &str| format!("rules[{i}].{field}");
+        if r.name.trim().is_empty() || !names.insert(r.name.clone()) {
+            return Err(invalid(key("name"), "must be present and unique"));
+        }
+        let code = read(key("script"), &r.script)?;
+        if r.enabled == Some(false) {
+            continue;
+        }
+        ordered.push((
+            r.order.unwrap_or(i as i64),
+            Script {
+                name: r.name,
+                kind: ScriptKind::Rule,
+                code,
+                secrets: Map::new(),
+            },
+        ));
+    }
+    ordered.sort_by_key(|(order, _)| *order);
+    let defaults = ScriptLimits::default();
+    let cpu_millis = limits.cpu_limit_ms.unwrap_or(defaults.cpu_millis);
+    let memory_mb = limits
+        .memory_limit_mb
+        .unwrap_or(defaults.memory_bytes >> 20);
+    if !(1..=20_000).contains(&cpu_millis) {
+        return Err(invalid(
+            "extensibility.cpu_limit_ms",
+            "must be between 1 and 20000",
+        ));
+    }
+    if !(8..=1024).contains(&memory_mb) {
+        return Err(invalid(
+            "extensibility.memory_limit_mb",
+            "must be between 8 and 1024",
+        ));
+    }
+    Ok((
+        deployed,
+        ordered.into_iter().map(|(_, s)| s).collect(),
+        ScriptLimits {
+            cpu_millis,
+            memory_bytes: memory_mb << 20,
+        },
+    ))
 }
 
 fn validate_branding(file: FileBranding, tenant_name: &str) -> Result<Branding, ConfigError> {

@@ -122,6 +122,21 @@ pub enum Error {
     /// client, or presented by another browser.
     #[error("invalid login ticket")]
     InvalidLoginTicket,
+    /// A pre-user-registration Action's `api.access.deny(reason, userMessage)`.
+    #[error("sign-up denied by an action: {reason}")]
+    SignupDenied {
+        reason: String,
+        user_message: Option<String>,
+    },
+    /// A post-login Action's `api.access.deny(reason)`, or a Rule's error.
+    #[error("login denied: {reason}")]
+    LoginDenied { reason: String },
+    /// A Rule's `callback(new UnauthorizedError(reason))`.
+    #[error("login refused by a rule: {reason}")]
+    RuleUnauthorized { reason: String },
+    /// An Action or Rule that threw, timed out or ran out of memory.
+    #[error("extensibility error: {0}")]
+    ScriptFailed(String),
     /// An implicit request for an ID token without a `nonce`.
     #[error("nonce required")]
     NonceRequired,

@@ -52,6 +52,7 @@ pub enum LogType {
     SuccessExchangeAuthorizationCode,
     FailedExchangeAuthorizationCode,
     SuccessLogout,
+    ActionsExecutionFailed,
 }
 
 impl LogType {
@@ -97,6 +98,7 @@ impl LogType {
             Self::SuccessExchangeAuthorizationCode => "seacft",
             Self::FailedExchangeAuthorizationCode => "feacft",
             Self::SuccessLogout => "slo",
+            Self::ActionsExecutionFailed => "actions_execution_failed",
         }
     }
 

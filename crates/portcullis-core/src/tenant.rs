@@ -94,4 +94,6 @@ pub struct Tenant {
     /// The breached-password corpus, when detection is enabled.
     pub breach: Option<Arc<dyn BreachedPasswords>>,
     pub mailer: Arc<dyn Mailer>,
+    /// The sandbox that runs Actions and Rules.
+    pub scripts: Arc<dyn crate::actions::ScriptRunner>,
 }

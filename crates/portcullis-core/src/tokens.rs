@@ -391,6 +391,9 @@ pub struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gty: Option<String>,
     pub azp: String,
+    /// Claims added by Actions and Rules.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub custom: Map<String, Value>,
 }
 
 impl AccessClaims {
@@ -438,6 +441,7 @@ mod tests {
             scope: Some("openid".into()),
             gty: None,
             azp: "client".into(),
+            custom: Map::new(),
         };
         let token = ring.sign(&claims).expect("sign");
         let header = jsonwebtoken::decode_header(&token).expect("header");

@@ -1,5 +1,6 @@
 //! Web login records: authorization codes and browser sessions.
 
+use crate::flows::extensibility::CustomClaims;
 use serde::{Deserialize, Serialize};
 
 /// What an authorization code grants, fixed at `/authorize`.
@@ -14,6 +15,9 @@ pub struct CodeGrant {
     /// When the user last typed a password (seconds): the ID token's `auth_time`.
     #[serde(default)]
     pub auth_time: Option<i64>,
+    /// Claims the login's Actions and Rules added.
+    #[serde(default, skip_serializing_if = "CustomClaims::is_empty")]
+    pub claims: CustomClaims,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

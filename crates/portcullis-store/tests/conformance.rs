@@ -567,6 +567,13 @@ async fn mfa_tokens_and_authenticators(s: Arc<dyn Store>) {
             scope: Some("openid".into()),
             audience: None,
             nonce: None,
+            claims: portcullis_core::flows::extensibility::CustomClaims {
+                id_token: serde_json::Map::from_iter([(
+                    "https://example.com/plan".to_owned(),
+                    "pro".into(),
+                )]),
+                access_token: serde_json::Map::new(),
+            },
         },
         created_at: 1,
         expires_at: 100,

@@ -53,6 +53,7 @@ pub async fn build_tenant(
             .context("cannot start the password hasher")?,
         breach: breach::corpus_for(&config)?,
         mailer: mail::mailer_for(&config.mail)?,
+        scripts: Arc::new(portcullis_actions::QuickJsRunner::new()),
         config: Arc::new(config),
         keys,
     })

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::config::grant;
+use crate::flows::extensibility::CustomClaims;
 use crate::flows::login::{PasswordLogin, password_login};
 use crate::flows::mfa;
 use crate::logs::Requester;
@@ -49,6 +50,8 @@ pub struct TicketLogin {
     pub authenticated_at: i64,
     /// The `mfa_token` and whether the user is enrolled, when a second factor is still due.
     pub second_factor: Option<(String, bool)>,
+    /// Claims the login's Actions and Rules added.
+    pub claims: CustomClaims,
 }
 
 /// Whether `origin` may use cross-origin authentication for `client`.
@@ -87,15 +90,16 @@ pub async fn authenticate(tenant: &Tenant, login: CrossOriginLogin) -> Result<Lo
         // Like the hosted page, the second factor is asked for by the hosted pages.
         on_login_page: true,
     };
-    let (user, second_factor) =
+    let (user, claims, second_factor) =
         match password_login(tenant, client, grant::PASSWORD_REALM, &password).await {
-            Ok(user) => (user, None),
+            Ok(logged_in) => (logged_in.user, logged_in.claims, None),
             Err(Error::MfaRequired {
                 mfa_token,
                 enrolled,
             }) => {
+                // The claims travel with the mfa_token.
                 let (_, user) = mfa::session(tenant, &mfa_token, Some(&client.client_id)).await?;
-                (user, Some((mfa_token, enrolled)))
+                (user, CustomClaims::default(), Some((mfa_token, enrolled)))
             }
             Err(e) => return Err(e),
         };
@@ -109,6 +113,9 @@ pub async fn authenticate(tenant: &Tenant, login: CrossOriginLogin) -> Result<Lo
         json!(SecretDigest::of(&co_verifier).to_hex()),
     );
     payload.insert("authenticated_at".into(), json!(tenant.clock.now_millis()));
+    if !claims.is_empty() {
+        payload.insert("claims".into(), json!(claims));
+    }
     if let Some((mfa_token, enrolled)) = &second_factor {
         payload.insert("mfa_token".into(), json!(mfa_token));
         payload.insert("enrolled".into(), json!(enrolled));
@@ -181,5 +188,10 @@ pub async fn redeem(
             .and_then(Value::as_i64)
             .unwrap_or(ticket.created_at),
         second_factor,
+        claims: ticket
+            .payload
+            .get("claims")
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .unwrap_or_default(),
     })
 }

@@ -8,6 +8,7 @@ use crate::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
 use crate::attack::throttle::ThrottleStage;
 use crate::config::Client;
 use crate::flows::breach::{Screening, screen_password};
+use crate::flows::extensibility::{self, CustomClaims, LoginProtocol};
 use crate::flows::throttle;
 use crate::identity::Email;
 use crate::logs::{LogEvent, LogType, Requester};
@@ -31,12 +32,19 @@ pub struct PasswordLogin {
     pub on_login_page: bool,
 }
 
+/// A login that passed: the user, and the claims its Actions and Rules added.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub user: UserRecord,
+    pub claims: CustomClaims,
+}
+
 pub async fn password_login(
     tenant: &Tenant,
     client: &Client,
     grant_type: &str,
     login: &PasswordLogin,
-) -> Result<UserRecord, Error> {
+) -> Result<LoggedIn, Error> {
     let now = tenant.clock.now_millis();
     let event = |kind| {
         LogEvent::new(kind, now)
@@ -183,13 +191,45 @@ pub async fn password_login(
     if let (Some(key), Some(_)) = (&attempt_key, attempts) {
         tenant.store.clear_login_failures(key).await?;
     }
-    // The second factor, when the tenant's policy demands one: no tokens yet, an mfa_token.
+    // The tenant's Rules and post-login Actions may refuse, add claims or ask for MFA.
+    let mut user = user;
+    let protocol = if login.on_login_page {
+        LoginProtocol::WebLogin
+    } else {
+        LoginProtocol::Password
+    };
+    let decision = match extensibility::post_login(
+        tenant,
+        client,
+        &mut user,
+        &login.requester,
+        protocol,
+        login.pending.scope.as_deref(),
+    )
+    .await
+    {
+        Ok(decision) => decision,
+        Err(e) => {
+            let kind = if login.on_login_page {
+                LogType::FailedLogin
+            } else {
+                LogType::FailedExchangePassword
+            };
+            tenant.record(failed(kind, e.to_string()).user(&user)).await;
+            return Err(e);
+        }
+    };
+    let mut pending = login.pending.clone();
+    pending.claims = decision.claims.clone();
+    // The second factor, when the tenant's policy or a script demands one: no tokens yet,
+    // an mfa_token.
     if let Err(e) = crate::flows::mfa::require_second_factor(
         tenant,
         client,
         &user,
-        login.pending.clone(),
+        pending,
         login.on_login_page,
+        decision.multifactor,
     )
     .await
     {
@@ -215,11 +255,14 @@ pub async fn password_login(
             .user(&user),
         )
         .await?;
-    Ok(UserRecord {
-        logins_count: user.logins_count + 1,
-        last_login: Some(now),
-        last_ip: login.requester.ip.clone(),
-        ..user
+    Ok(LoggedIn {
+        user: UserRecord {
+            logins_count: user.logins_count + 1,
+            last_login: Some(now),
+            last_ip: login.requester.ip.clone(),
+            ..user
+        },
+        claims: decision.claims,
     })
 }
 

@@ -24,7 +24,8 @@ fn confirmed_otp(
         .filter(|a| a.kind == AuthenticatorKind::Otp && a.confirmed)
 }
 
-/// After a correct password: nothing when MFA is not needed; otherwise the `mfa_token` the
+/// After a correct password: nothing when MFA is not needed (neither the tenant's policy nor
+/// an Action or Rule asks for it); otherwise the `mfa_token` the
 /// application continues with — `mfa_required` when the user has a factor or the client can
 /// enroll one through the MFA API, `mfa_registration_required` when it cannot.
 pub async fn require_second_factor(
@@ -33,8 +34,9 @@ pub async fn require_second_factor(
     user: &UserRecord,
     pending: PendingLogin,
     on_login_page: bool,
+    asked_by_script: bool,
 ) -> Result<(), Error> {
-    if !policy(tenant).await?.required() {
+    if !asked_by_script && !policy(tenant).await?.required() {
         return Ok(());
     }
     let enrolled = confirmed_otp(&tenant.store.authenticators(&user.id).await?)

@@ -4,6 +4,7 @@
 pub mod breach;
 pub mod client_auth;
 pub mod cross_origin;
+pub mod extensibility;
 pub mod login;
 pub mod mfa;
 pub mod refresh;

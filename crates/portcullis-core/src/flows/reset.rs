@@ -116,6 +116,7 @@ pub async fn reset_password(
         ..UserPatch::default()
     };
     let user = users::update(tenant, &ticket.user_id, patch, &actor).await?;
+    crate::flows::extensibility::post_change_password(tenant, &user, requester);
     // A concurrent reset with the same link may have won; the password set here stands.
     tickets::redeem(tenant, TicketKind::ResetPassword, token).await?;
     unblock_user(

@@ -7,6 +7,7 @@ use crate::attack::breach::BreachStage;
 use crate::attack::throttle::ThrottleStage;
 use crate::config::Connection;
 use crate::flows::breach::screen_password;
+use crate::flows::extensibility;
 use crate::flows::throttle;
 use crate::identity::{Email, Username, new_user_id};
 use crate::logs::{LogEvent, LogType, Requester};
@@ -50,7 +51,7 @@ pub async fn sign_up(
     let email = request.user.email.clone();
     let result = match throttle::admit(tenant, ThrottleStage::PreUserRegistration, requester).await
     {
-        Ok(()) => sign_up_checked(tenant, request).await,
+        Ok(()) => sign_up_checked(tenant, request, requester).await,
         Err(e) => Err(e),
     };
     let now = tenant.clock.now_millis();
@@ -91,8 +92,12 @@ pub async fn sign_up(
     result
 }
 
-async fn sign_up_checked(tenant: &Tenant, request: SignUp) -> Result<UserRecord, Error> {
-    tenant
+async fn sign_up_checked(
+    tenant: &Tenant,
+    request: SignUp,
+    requester: &Requester,
+) -> Result<UserRecord, Error> {
+    let client = tenant
         .config
         .client(&request.client_id)
         .ok_or(Error::UnknownClient)?;
@@ -109,12 +114,30 @@ async fn sign_up_checked(tenant: &Tenant, request: SignUp) -> Result<UserRecord,
     if connection.disable_signup {
         return Err(Error::SignupDisabled);
     }
-    create_user(tenant, connection, request.user, Some(BreachStage::SignUp)).await
+    let mut user =
+        prepare_user(tenant, connection, request.user, Some(BreachStage::SignUp)).await?;
+    // The tenant's pre-user-registration Actions may refuse, or set metadata.
+    extensibility::pre_user_registration(tenant, client, connection, &mut user, requester).await?;
+    let user = insert_user(tenant, user).await?;
+    extensibility::post_user_registration(tenant, client, connection, &user, requester);
+    Ok(user)
 }
 
 /// Validates identifiers, checks the password policy, hashes, and inserts; the unique indexes
 /// decide between concurrent sign-ups of the same e-mail or username.
 pub async fn create_user(
+    tenant: &Tenant,
+    connection: &Connection,
+    new: NewUser,
+    breach_stage: Option<BreachStage>,
+) -> Result<UserRecord, Error> {
+    let user = prepare_user(tenant, connection, new, breach_stage).await?;
+    insert_user(tenant, user).await
+}
+
+/// A new user checked under every rule of `connection` and with the password hashed, not
+/// stored yet.
+async fn prepare_user(
     tenant: &Tenant,
     connection: &Connection,
     new: NewUser,
@@ -166,6 +189,11 @@ pub async fn create_user(
         last_password_reset: None,
         version: 1,
     };
+    Ok(user)
+}
+
+/// Stores a new user; the unique indexes refuse a taken e-mail or username.
+async fn insert_user(tenant: &Tenant, user: UserRecord) -> Result<UserRecord, Error> {
     match tenant.store.insert_user(&user).await {
         Ok(()) => Ok(user),
         Err(StoreError::Conflict(UniqueField::Username)) => Err(Error::UsernameExists),

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::iso8601_millis;
 use crate::config::{Client, ResourceServer, grant};
+use crate::flows::extensibility::CustomClaims;
 use crate::logs::{LogEvent, LogType, Requester};
 use crate::tokens::{AccessClaims, Audience, IdClaims};
 use crate::user::UserRecord;
@@ -49,15 +50,31 @@ pub fn resolve_user_audience(
     }
 }
 
+/// What a user's tokens carry beyond the user: the scope asked for, the ID token's `nonce`
+/// and `auth_time`, and the claims Actions and Rules added.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenRequest<'a> {
+    pub scope: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub auth_time: Option<i64>,
+    pub claims: Option<&'a CustomClaims>,
+}
+
 pub fn issue_user_tokens(
     tenant: &Tenant,
     client: &Client,
     user: &UserRecord,
-    requested_scope: Option<&str>,
     api: Option<&ResourceServer>,
-    nonce: Option<String>,
-    auth_time: Option<i64>,
+    request: TokenRequest<'_>,
 ) -> Result<TokenSet, Error> {
+    let TokenRequest {
+        scope: requested_scope,
+        nonce,
+        auth_time,
+        claims,
+    } = request;
+    let no_claims = CustomClaims::default();
+    let claims = claims.unwrap_or(&no_claims);
     let config = &tenant.config;
     let is_management = api.is_some_and(|a| a.identifier == config.management_audience());
     // Without RBAC, Auth0 grants what is asked for an API; a user's token never carries the
@@ -98,6 +115,7 @@ pub fn issue_user_tokens(
         scope: Some(scope.clone()),
         gty: None,
         azp: client.client_id.clone(),
+        custom: CustomClaims::allowed(&claims.access_token),
     };
     // Without an API, Auth0 issues an opaque token good for /userinfo only.
     let access_token = if api.is_some() {
@@ -112,9 +130,13 @@ pub fn issue_user_tokens(
             aud: client.client_id.clone(),
             iat: now,
             exp: now + client.id_token_lifetime_secs as i64,
-            nonce,
+            nonce: nonce.map(str::to_owned),
             auth_time,
-            profile: profile_claims(user, &scopes),
+            profile: {
+                let mut profile = profile_claims(user, &scopes);
+                profile.extend(CustomClaims::allowed(&claims.id_token));
+                profile
+            },
         };
         Some(tenant.keys.sign(&id)?)
     } else {
@@ -231,6 +253,7 @@ fn issue_client_credentials(
         exp: now + api.token_lifetime_secs as i64,
         scope: Some(scope.clone()),
         gty: Some("client-credentials".to_owned()),
+        custom: Map::new(),
         azp: client.client_id.clone(),
     };
     Ok(TokenSet {

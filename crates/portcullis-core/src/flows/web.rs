@@ -228,6 +228,7 @@ pub fn check(
             code_challenge: params.code_challenge,
             code_challenge_method: method,
             auth_time: None,
+            claims: Default::default(),
         },
         expires_at: tenant.clock.now_millis() + CODE_LIFETIME_SECS * 1000,
         browser_binding: String::new(),
@@ -263,10 +264,13 @@ pub async fn answer_fields(
         tenant,
         client,
         user,
-        scope.as_deref(),
         api.as_ref(),
-        grant.nonce.clone(),
-        Some(authenticated_at_millis / 1000),
+        crate::flows::tokens::TokenRequest {
+            scope: scope.as_deref(),
+            nonce: grant.nonce.as_deref(),
+            auth_time: Some(authenticated_at_millis / 1000),
+            claims: Some(&grant.claims),
+        },
     )?;
     let mut fields = Vec::new();
     if kind.access_token {

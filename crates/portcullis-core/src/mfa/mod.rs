@@ -6,6 +6,8 @@ pub mod totp;
 
 use serde::{Deserialize, Serialize};
 
+use crate::flows::extensibility::CustomClaims;
+
 /// `[guardian]`: whether MFA is demanded, and which factors are on. The Management API's
 /// `PUT /guardian/…` stores an override (shared by every node) under [`SETTING`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,9 @@ pub struct PendingLogin {
     pub scope: Option<String>,
     pub audience: Option<String>,
     pub nonce: Option<String>,
+    /// Claims the login's Actions and Rules added, for the tokens after the second factor.
+    #[serde(default, skip_serializing_if = "CustomClaims::is_empty")]
+    pub claims: CustomClaims,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::Error;
 use portcullis_core::config::grant;
 use portcullis_core::flows::client_auth::{ClientCredentials, authenticate};
+use portcullis_core::flows::extensibility::CustomClaims;
 use portcullis_core::flows::login::{PasswordLogin, password_login};
 use portcullis_core::flows::tokens::{
-    TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
+    TokenRequest, TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
 };
 use portcullis_core::flows::{mfa, refresh, web};
 use portcullis_core::mfa::PendingLogin;
@@ -85,23 +86,19 @@ pub async fn token(
             password,
             requester,
             pending: PendingLogin {
-                scope: scope.clone(),
+                scope,
                 audience,
-                nonce: nonce.clone(),
+                nonce,
+                claims: CustomClaims::default(),
             },
             on_login_page: false,
         };
-        let user = password_login(tenant, client, &grant_type, &login).await?;
-        signed_in_tokens(
-            tenant,
-            client,
-            &user,
-            scope.as_deref(),
-            login.pending.audience.as_deref(),
-            nonce,
-            None,
-        )
-        .await?
+        let logged_in = password_login(tenant, client, &grant_type, &login).await?;
+        let request = PendingLogin {
+            claims: logged_in.claims,
+            ..login.pending
+        };
+        signed_in_tokens(tenant, client, &logged_in.user, &request, None).await?
     } else if grant_type == grant::MFA_OTP || grant_type == grant::MFA_RECOVERY_CODE {
         let mfa_token = require_string(&mut o, "mfa_token")?;
         let (user, pending, recovery_code) = if grant_type == grant::MFA_OTP {
@@ -116,16 +113,7 @@ pub async fn token(
                     .await?;
             (user, pending, Some(next))
         };
-        let tokens = signed_in_tokens(
-            tenant,
-            client,
-            &user,
-            pending.scope.as_deref(),
-            pending.audience.as_deref(),
-            pending.nonce,
-            None,
-        )
-        .await?;
+        let tokens = signed_in_tokens(tenant, client, &user, &pending, None).await?;
         return Ok(token_response_with(tokens, recovery_code));
     } else if grant_type == grant::AUTHORIZATION_CODE {
         let code = require_string(&mut o, "code")?;
@@ -140,16 +128,13 @@ pub async fn token(
             &requester,
         )
         .await?;
-        signed_in_tokens(
-            tenant,
-            client,
-            &user,
-            granted.scope.as_deref(),
-            granted.audience.as_deref(),
-            granted.nonce,
-            granted.auth_time,
-        )
-        .await?
+        let request = PendingLogin {
+            scope: granted.scope,
+            audience: granted.audience,
+            nonce: granted.nonce,
+            claims: granted.claims,
+        };
+        signed_in_tokens(tenant, client, &user, &request, granted.auth_time).await?
     } else if grant_type == grant::REFRESH_TOKEN {
         let token = require_string(&mut o, "refresh_token")?;
         let scope = take_string(&mut o, "scope")?;
@@ -160,10 +145,11 @@ pub async fn token(
             tenant,
             client,
             &refreshed.user,
-            Some(&refreshed.scope),
             api.as_ref(),
-            None,
-            None,
+            TokenRequest {
+                scope: Some(&refreshed.scope),
+                ..TokenRequest::default()
+            },
         )?;
         // Rotating clients get the successor; the others keep using the same token.
         tokens.refresh_token = refreshed.refresh_token;
@@ -180,14 +166,23 @@ async fn signed_in_tokens(
     tenant: &portcullis_core::Tenant,
     client: &portcullis_core::config::Client,
     user: &portcullis_core::user::UserRecord,
-    scope: Option<&str>,
-    audience: Option<&str>,
-    nonce: Option<String>,
+    request: &PendingLogin,
     auth_time: Option<i64>,
 ) -> Result<TokenSet, OAuthFailure> {
+    let audience = request.audience.as_deref();
     let api = resolve_user_audience(tenant, audience)?;
-    let mut tokens =
-        issue_user_tokens(tenant, client, user, scope, api.as_ref(), nonce, auth_time)?;
+    let mut tokens = issue_user_tokens(
+        tenant,
+        client,
+        user,
+        api.as_ref(),
+        TokenRequest {
+            scope: request.scope.as_deref(),
+            nonce: request.nonce.as_deref(),
+            auth_time,
+            claims: Some(&request.claims),
+        },
+    )?;
     tokens.refresh_token =
         refresh::issue(tenant, client, user, tokens.scope.as_deref(), audience).await?;
     Ok(tokens)

@@ -13,11 +13,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use portcullis_core::config::grant;
 use portcullis_core::flows::cross_origin;
+use portcullis_core::flows::extensibility::{self, LoginProtocol};
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
 use portcullis_core::flows::mfa;
 use portcullis_core::flows::reset::request_reset;
 use portcullis_core::flows::signup::{NewUser, SignUp, sign_up};
 use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
+use portcullis_core::logs::Requester;
 use portcullis_core::mfa::PendingLogin;
 use portcullis_core::user::UserRecord;
 use portcullis_core::{Error, Tenant};
@@ -186,10 +188,13 @@ async fn code_answer(
 /// for clients allowed the implicit grant).
 pub async fn authorize(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
+    request: Request,
 ) -> Response {
     let tenant = &app.tenant;
+    let (parts, _) = request.into_parts();
+    let headers = &parts.headers;
+    let who = requester(&parts, &tenant.config.trusted_proxies);
     let get = |k: &str| query.get(k).filter(|v| !v.is_empty()).cloned();
     let params = AuthorizeParams {
         client_id: get("client_id"),
@@ -227,16 +232,16 @@ pub async fn authorize(
         Err(e) => return error_to_client(&app, &redirect_uri, &mode, &e, state.as_deref()),
     };
     if let Some(ticket) = get("login_ticket") {
-        return ticket_login(&app, &headers, &ticket, authorization).await;
+        return ticket_login(&app, headers, &ticket, authorization).await;
     }
     let prompt = authorization.prompt.as_deref();
     if prompt != Some("login") {
-        let user = match session_cookie(&headers) {
+        let user = match session_cookie(headers) {
             Some(cookie) => web::session_user(tenant, &cookie, authorization.max_age).await,
             None => Ok(None),
         };
         match user {
-            Ok(Some(session)) => return session_answer(&app, session, authorization).await,
+            Ok(Some(session)) => return session_answer(&app, session, authorization, &who).await,
             Ok(None) => {}
             Err(e) => return failure(&app, "Error", &e),
         }
@@ -278,28 +283,45 @@ pub async fn authorize(
 async fn session_answer(
     app: &AppState,
     session: web::BrowserSession,
-    authorization: Authorization,
+    mut authorization: Authorization,
+    who: &Requester,
 ) -> Response {
     let tenant = &app.tenant;
-    let mfa_required = match mfa::policy(tenant).await {
-        Ok(policy) => policy.required(),
-        Err(e) => return failure(app, "Error", &e),
-    };
-    if session.second_factor || !mfa_required {
-        return code_answer(
-            tenant,
-            &session.user,
-            &authorization,
-            session.authenticated_at,
-        )
-        .await
-        .respond(app);
-    }
     let Some(client) = tenant.config.client(&authorization.client_id) else {
         return failure(app, "Error", &Error::UnknownClient);
     };
-    let pending = PendingLogin::default();
-    match mfa::require_second_factor(tenant, client, &session.user, pending, true).await {
+    // Every login through /authorize runs the post-login Rules and Actions, with a session too.
+    let mut user = session.user.clone();
+    let decision = match extensibility::post_login(
+        tenant,
+        client,
+        &mut user,
+        who,
+        LoginProtocol::WebLogin,
+        authorization.grant.scope.as_deref(),
+    )
+    .await
+    {
+        Ok(decision) => decision,
+        Err(e) => return authorization_error(app, &authorization, &e),
+    };
+    authorization.grant.claims = decision.claims.clone();
+    let mfa_required = match mfa::policy(tenant).await {
+        Ok(policy) => policy.required() || decision.multifactor,
+        Err(e) => return failure(app, "Error", &e),
+    };
+    if session.second_factor || !mfa_required {
+        return code_answer(tenant, &user, &authorization, session.authenticated_at)
+            .await
+            .respond(app);
+    }
+    let pending = PendingLogin {
+        claims: decision.claims,
+        ..PendingLogin::default()
+    };
+    match mfa::require_second_factor(tenant, client, &user, pending, true, decision.multifactor)
+        .await
+    {
         Err(Error::MfaRequired { .. }) if authorization.prompt.as_deref() == Some("none") => {
             let (error, description) = redirect_error(&Error::MfaRequired {
                 mfa_token: String::new(),
@@ -319,14 +341,9 @@ async fn session_answer(
             enrolled,
         }) => second_factor_page(app, authorization, &mfa_token, enrolled).await,
         Err(e) => authorization_error(app, &authorization, &e),
-        Ok(()) => code_answer(
-            tenant,
-            &session.user,
-            &authorization,
-            session.authenticated_at,
-        )
-        .await
-        .respond(app),
+        Ok(()) => code_answer(tenant, &user, &authorization, session.authenticated_at)
+            .await
+            .respond(app),
     }
 }
 
@@ -466,6 +483,8 @@ async fn redeem_ticket(
         Ok(login) => login,
         Err(e) => return authorization_error(app, &authorization, &e),
     };
+    let mut authorization = authorization;
+    authorization.grant.claims = login.claims;
     match login.second_factor {
         None => signed_in(app, &login.user, &authorization, false).await,
         Some((mfa_token, enrolled)) => {
@@ -601,6 +620,7 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
             scope: authorization.grant.scope.clone(),
             audience: authorization.grant.audience.clone(),
             nonce: authorization.grant.nonce.clone(),
+            ..PendingLogin::default()
         },
         on_login_page: true,
     };
@@ -610,9 +630,19 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
         grant::PASSWORD
     };
     match password_login(tenant, client, grant_type, &login).await {
-        Ok(user) => signed_in(&app, &user, &authorization, false).await,
-        // A user an administrator blocked is refused to the application, as Auth0 does.
-        Err(e @ Error::UserBlocked) => authorization_error(&app, &authorization, &e),
+        Ok(logged_in) => {
+            let mut authorization = authorization;
+            authorization.grant.claims = logged_in.claims;
+            signed_in(&app, &logged_in.user, &authorization, false).await
+        }
+        // A user an administrator blocked, or a login an Action or Rule refused, goes back to
+        // the application as an error, as Auth0 does.
+        Err(
+            e @ (Error::UserBlocked
+            | Error::LoginDenied { .. }
+            | Error::RuleUnauthorized { .. }
+            | Error::ScriptFailed(_)),
+        ) => authorization_error(&app, &authorization, &e),
         Err(Error::MfaRequired {
             mfa_token,
             enrolled: true,
@@ -677,7 +707,11 @@ pub async fn submit_otp(State(app): State<AppState>, request: Request) -> Respon
     let who = requester(&parts, &tenant.config.trusted_proxies);
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     match mfa::redeem_otp(tenant, client, &mfa_token, &code, &who, true).await {
-        Ok((user, _)) => signed_in(&app, &user, &authorization, true).await,
+        Ok((user, pending)) => {
+            let mut authorization = authorization;
+            authorization.grant.claims = pending.claims;
+            signed_in(&app, &user, &authorization, true).await
+        }
         Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
             let (status, text) = page_message(&e);
             otp_form(&app, status, &sealed, &mfa_token, Some(&text)).await
@@ -770,8 +804,10 @@ pub async fn submit_enrollment(State(app): State<AppState>, request: Request) ->
     let who = requester(&parts, &tenant.config.trusted_proxies);
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     match mfa::redeem_otp(tenant, client, &mfa_token, &code, &who, true).await {
-        Ok((user, _)) => match pending.recovery_code {
+        Ok((user, login)) => match pending.recovery_code {
             Some(recovery_code) => {
+                let mut authorization = authorization;
+                authorization.grant.claims = login.claims;
                 signed_in_showing_recovery_code(
                     &app,
                     &user,
@@ -781,7 +817,11 @@ pub async fn submit_enrollment(State(app): State<AppState>, request: Request) ->
                 )
                 .await
             }
-            None => signed_in(&app, &user, &authorization, true).await,
+            None => {
+                let mut authorization = authorization;
+                authorization.grant.claims = login.claims;
+                signed_in(&app, &user, &authorization, true).await
+            }
         },
         Err(e @ (Error::InvalidOtp | Error::MfaTooManyAttempts)) => {
             let (status, text) = page_message(&e);
@@ -820,7 +860,9 @@ pub async fn submit_recovery_code(State(app): State<AppState>, request: Request)
     };
     let who = requester(&parts, &tenant.config.trusted_proxies);
     match mfa::redeem_recovery_code(tenant, client, &mfa_token, code.trim(), &who, true).await {
-        Ok((user, _, next_code)) => {
+        Ok((user, login, next_code)) => {
+            let mut authorization = authorization;
+            authorization.grant.claims = login.claims;
             signed_in_showing_recovery_code(
                 &app,
                 &user,

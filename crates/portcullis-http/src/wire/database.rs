@@ -44,8 +44,34 @@ fn password_error(name: &str, message: &str, description: String) -> (StatusCode
 /// Sign-up with a breached password (`stage.pre-user-registration` shield `block`).
 const LEAKED_AT_SIGNUP: &str = "This combination of credentials was detected in a public data breach on another website. Before your account is created, please use a different password to keep it secure.";
 
+/// Auth0's answer when a pre-user-registration Action denies or fails (observed:
+/// `InternalExtensibilityError`, `code` `extensibility_error`, the reason as `description`
+/// and `message`, the user message as `friendly_message`).
+fn extensibility_error(reason: &str, user_message: Option<&str>) -> (StatusCode, Value) {
+    (
+        StatusCode::BAD_REQUEST,
+        json!({
+            "name": "InternalExtensibilityError",
+            "statusCode": 400,
+            "code": "extensibility_error",
+            "message": reason,
+            "friendly_message": user_message.unwrap_or(reason),
+            "description": reason,
+            "fromSandbox": true
+        }),
+    )
+}
+
 fn describe(error: &Error) -> (StatusCode, Value) {
     match error {
+        Error::SignupDenied {
+            reason,
+            user_message,
+        } => extensibility_error(reason, user_message.as_deref()),
+        Error::ScriptFailed(message) => extensibility_error(message, None),
+        Error::LoginDenied { reason } | Error::RuleUnauthorized { reason } => {
+            extensibility_error(reason, None)
+        }
         Error::UserExists => bad_request("user_exists", "The user already exists."),
         Error::UsernameExists => bad_request("username_exists", "The username already exists."),
         // The seed's `unauthorized`, with the text Auth0 has always sent for disabled sign-up.

@@ -188,6 +188,10 @@ fn describe(error: &Error) -> Body {
         | Error::CrossOriginNotAllowed
         | Error::InvalidLoginTicket
         | Error::NonceRequired
+        | Error::SignupDenied { .. }
+        | Error::LoginDenied { .. }
+        | Error::RuleUnauthorized { .. }
+        | Error::ScriptFailed(_)
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone

@@ -121,6 +121,15 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "code_challenge with code_challenge_method S256 is required for this client",
         ),
         Error::LoginRequired => oauth(S::BAD_REQUEST, "login_required", "Login required"),
+        // An Action's or Rule's refusal. Auth0 answers the token endpoint with HTTP 500 for
+        // an Action's deny; a refusal is not a server fault, so 403 with the same body.
+        Error::LoginDenied { reason } => oauth(S::FORBIDDEN, "access_denied", reason.clone()),
+        Error::SignupDenied { reason, .. } => oauth(S::FORBIDDEN, "access_denied", reason.clone()),
+        // A Rule's `UnauthorizedError` (Lock shows its description as a rule error).
+        Error::RuleUnauthorized { reason } => {
+            oauth(S::UNAUTHORIZED, "unauthorized", reason.clone())
+        }
+        Error::ScriptFailed(message) => oauth(S::FORBIDDEN, "access_denied", message.clone()),
         Error::NonceRequired => oauth(
             S::BAD_REQUEST,
             "invalid_request",

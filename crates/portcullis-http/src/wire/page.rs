@@ -62,6 +62,20 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
             S::BAD_REQUEST,
             text("The returnTo URL is not in the Allowed Logout URLs."),
         ),
+        Error::SignupDenied {
+            reason,
+            user_message,
+        } => (
+            S::BAD_REQUEST,
+            user_message.clone().unwrap_or_else(|| reason.clone()),
+        ),
+        Error::LoginDenied { reason } | Error::RuleUnauthorized { reason } => {
+            (S::FORBIDDEN, reason.clone())
+        }
+        Error::ScriptFailed(_) => (
+            S::BAD_REQUEST,
+            text("We could not complete this request. Please try again later."),
+        ),
         Error::CrossOriginNotAllowed => (
             S::FORBIDDEN,
             text("This application may not log you in from its own page."),

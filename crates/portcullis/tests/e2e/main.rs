@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on a random port, driven over HTTP like a client would.
 //! All modules form one test binary so it links once.
 
+mod actions;
 mod breach;
 mod brute_force;
 mod cli;

@@ -1,0 +1,300 @@
+//! Actions and Rules over HTTP: each trigger, each deny path with Auth0's answers, claims and
+//! metadata, MFA asked for by a script, and scripts that fail or never end.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, DB, STRONG, TestApp, claims, unique};
+
+/// Writes each script to a file and returns the TOML deploying them.
+fn deploy(actions: &[(&str, &str, &str)], rules: &[(&str, &str)], extra: &str) -> String {
+    let dir = std::env::temp_dir().join(unique("portcullis-actions-"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut toml = String::new();
+    for (name, trigger, code) in actions {
+        let path = dir.join(format!("{name}.js"));
+        std::fs::write(&path, code).expect("write action");
+        toml.push_str(&format!(
+            "[[actions]]\nname = \"{name}\"\ntrigger = \"{trigger}\"\ncode = \"{}\"\nsecrets = {{ GREETING = \"hello\" }}\n\n",
+            path.display()
+        ));
+    }
+    for (name, code) in rules {
+        let path = dir.join(format!("{name}.js"));
+        std::fs::write(&path, code).expect("write rule");
+        toml.push_str(&format!(
+            "[[rules]]\nname = \"{name}\"\nscript = \"{}\"\n\n",
+            path.display()
+        ));
+    }
+    toml.push_str(extra);
+    toml
+}
+
+const PRE_REGISTRATION: &str = r#"
+exports.onExecutePreUserRegistration = async (event, api) => {
+  if (event.user.email.endsWith("@denied.example")) {
+    api.access.deny("domain_not_allowed", "Sign-ups from this domain are not allowed.");
+    return;
+  }
+  api.user.setUserMetadata("greeting", event.secrets.GREETING);
+  api.user.setAppMetadata("plan", "free");
+};
+"#;
+
+const POST_LOGIN: &str = r#"
+exports.onExecutePostLogin = async (event, api) => {
+  if (event.user.email.startsWith("deny-")) {
+    return api.access.deny("Access to this application is not allowed.");
+  }
+  if (event.user.email.startsWith("throw-")) {
+    throw new Error("upstream unavailable");
+  }
+  if (event.user.email.startsWith("loop-")) {
+    for (;;) {}
+  }
+  if (event.user.email.startsWith("mfa-")) {
+    api.multifactor.enable("any");
+  }
+  api.idToken.setCustomClaim("https://example.com/plan", event.user.app_metadata.plan || "none");
+  api.idToken.setCustomClaim("iss", "forged");
+  api.accessToken.setCustomClaim("https://example.com/logins", event.stats.logins_count);
+  api.user.setAppMetadata("last_client", event.client.client_id);
+  console.log("post-login of", event.user.email);
+};
+"#;
+
+const RULE: &str = r#"
+function (user, context, callback) {
+  if (user.email.startsWith("rule-")) {
+    return callback(new UnauthorizedError("Only staff may log in."));
+  }
+  context.idToken["https://example.com/region"] = configuration.REGION;
+  callback(null, user, context);
+}
+"#;
+
+async fn tenant() -> TestApp {
+    let tail = deploy(
+        &[
+            ("registration", "pre-user-registration", PRE_REGISTRATION),
+            ("login", "post-login", POST_LOGIN),
+            (
+                "welcome",
+                "post-user-registration",
+                "exports.onExecutePostUserRegistration = async () => { throw new Error('mailer down'); };",
+            ),
+        ],
+        &[("staff-only", RULE)],
+        "[rules_configs]\nREGION = \"eu\"\n\n[guardian]\npolicy = \"never\"\n[guardian.factors]\notp = { enabled = true }\n",
+    );
+    TestApp::spawn_with(Backend::Sqlite, &tail).await
+}
+
+fn email(prefix: &str) -> String {
+    format!("{}@example.com", unique(prefix))
+}
+
+#[tokio::test]
+async fn pre_user_registration_denies_or_sets_metadata() {
+    let app = tenant().await;
+    let (status, body) = app
+        .signup(DB, &format!("{}@denied.example", unique("x")), STRONG)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({
+            "name": "InternalExtensibilityError",
+            "statusCode": 400,
+            "code": "extensibility_error",
+            "message": "domain_not_allowed",
+            "friendly_message": "Sign-ups from this domain are not allowed.",
+            "description": "domain_not_allowed",
+            "fromSandbox": true
+        })
+    );
+
+    let address = email("ok-");
+    let (status, body) = app.signup(DB, &address, STRONG).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let admin = app.management_token().await;
+    let id = format!("auth0|{}", body["_id"].as_str().expect("id"));
+    let (_, user) = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v2/users/{}", id.replace('|', "%7C")),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(user["user_metadata"], json!({"greeting": "hello"}));
+    assert_eq!(user["app_metadata"], json!({"plan": "free"}));
+}
+
+#[tokio::test]
+async fn post_login_adds_claims_and_metadata_and_rules_run_first() {
+    let app = tenant().await;
+    let address = email("claims-");
+    assert_eq!(app.signup(DB, &address, STRONG).await.0, StatusCode::OK);
+    let (status, tokens) = app.login(&address, STRONG).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id = claims(tokens["id_token"].as_str().expect("id_token"));
+    assert_eq!(id["https://example.com/plan"], "free");
+    assert_eq!(id["https://example.com/region"], "eu", "from the Rule");
+    assert_ne!(id["iss"], "forged", "reserved claims cannot be set");
+
+    // The access token for an API carries the access-token claims.
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                (
+                    "grant_type",
+                    "http://auth0.com/oauth/grant-type/password-realm",
+                ),
+                ("client_id", "my-spa"),
+                ("realm", DB),
+                ("username", &address),
+                ("password", STRONG),
+                ("audience", "https://api.example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = claims(tokens["access_token"].as_str().expect("access_token"));
+    assert_eq!(access["https://example.com/logins"], 2);
+
+    // Metadata set at login is saved; console.log goes nowhere near the answer.
+    let admin = app.management_token().await;
+    let (_, users) = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v2/users-by-email?email={address}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(users[0]["app_metadata"]["last_client"], "my-spa");
+}
+
+#[tokio::test]
+async fn denies_and_failures_answer_as_auth0_and_are_logged() {
+    let app = tenant().await;
+    for (prefix, status, expected) in [
+        (
+            "deny-",
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "Access to this application is not allowed."}),
+        ),
+        (
+            "rule-",
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "unauthorized", "error_description": "Only staff may log in."}),
+        ),
+        (
+            "throw-",
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "Error: upstream unavailable"}),
+        ),
+        (
+            "loop-",
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "script execution time exceeded"}),
+        ),
+    ] {
+        let address = email(prefix);
+        assert_eq!(app.signup(DB, &address, STRONG).await.0, StatusCode::OK);
+        assert_eq!(
+            app.login(&address, STRONG).await,
+            (status, expected),
+            "{prefix}"
+        );
+    }
+    let admin = app.management_token().await;
+    let (_, logs) = app
+        .send(
+            reqwest::Method::GET,
+            "/api/v2/logs?q=type%3A%22actions_execution_failed%22&per_page=50",
+            &admin,
+            None,
+        )
+        .await;
+    let descriptions: Vec<&str> = logs
+        .as_array()
+        .expect("logs")
+        .iter()
+        .filter_map(|l| l["description"].as_str())
+        .collect();
+    assert!(
+        descriptions.contains(&"Error: upstream unavailable"),
+        "{logs}"
+    );
+    assert!(descriptions.contains(&"script execution time exceeded"));
+    // The post-user-registration failure is logged but did not stop any sign-up.
+    assert!(descriptions.contains(&"Error: mailer down"), "{logs}");
+}
+
+#[tokio::test]
+async fn a_looping_script_does_not_hold_up_other_requests() {
+    let app = tenant().await;
+    let address = email("loop-");
+    assert_eq!(app.signup(DB, &address, STRONG).await.0, StatusCode::OK);
+    let looping = {
+        let base = app.base.clone();
+        let address = address.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/oauth/token"))
+                .form(&[
+                    (
+                        "grant_type",
+                        "http://auth0.com/oauth/grant-type/password-realm",
+                    ),
+                    ("client_id", "my-spa"),
+                    ("realm", DB),
+                    ("username", address.as_str()),
+                    ("password", STRONG),
+                ])
+                .send()
+                .await
+                .expect("login")
+                .status()
+        })
+    };
+    for _ in 0..20 {
+        let (status, _) = app.get("/.well-known/jwks.json", None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(looping.await.expect("join"), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_script_can_ask_for_mfa() {
+    let app = tenant().await;
+    let address = email("mfa-");
+    assert_eq!(app.signup(DB, &address, STRONG).await.0, StatusCode::OK);
+    let (status, body) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                (
+                    "grant_type",
+                    "http://auth0.com/oauth/grant-type/password-realm",
+                ),
+                ("client_id", "mfa-app"),
+                ("client_secret", "mfa-app-long-secret"),
+                ("realm", DB),
+                ("username", &address),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "mfa_required");
+    // Without the MFA grants the client is told to register a factor first.
+    let (status, body) = app.login(&address, STRONG).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"], "mfa_registration_required");
+    let _: Value = body;
+}
