@@ -30,7 +30,8 @@ start() { # $1 = name, $2 = port, $3 = extra TOML
     mkdir -p "$work/$1"
     {
         sed -e "s|@LISTEN@|127.0.0.1:$2|" -e "s|@DATA@|$work/$1/data|" \
-            -e "s|@ISSUER@|http://localhost:$2/|" -e "s|@APP@|$app|g" "$here/portcullis.browser.toml"
+            -e "s|@ISSUER@|http://localhost:$2/|" -e "s|@APP@|$app|g" -e "s|@HERE@|$here|g" \
+            "$here/portcullis.browser.toml"
         printf '%s\n' "$3"
     } > "$work/$1/portcullis.toml"
     "$bin" serve --config "$work/$1/portcullis.toml" > "$work/$1/server.log" 2>&1 &

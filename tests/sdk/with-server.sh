@@ -28,7 +28,7 @@ mfa_domain="localhost:${mfa_port}"
 
 write_config() { # $1 = listen port, $2 = tls line
     sed -e "s|@LISTEN@|127.0.0.1:$1|" -e "s|@DATA@|$work/data|" -e "s|@ISSUER@|https://${domain}/|" \
-        -e "s|@TLS@|$2|" "$here/portcullis.sdk.toml"
+        -e "s|@TLS@|$2|" -e "s|@HERE@|$here|g" "$here/portcullis.sdk.toml"
 }
 write_config "$https_port" 'tls = "self-signed"' > "$work/https.toml"
 write_config "$http_port" '' > "$work/http.toml"

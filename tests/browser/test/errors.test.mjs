@@ -161,3 +161,18 @@ test('login: a user blocked by an administrator goes back to the application as 
     { error: 'unauthorized', error_description: 'user is blocked' },
   );
 });
+
+test('login: a post-login Action\'s deny goes back to the application as access_denied', async () => {
+  const email = `deny-${uniqueEmail('action')}`;
+  await signUp(ISSUER, email);
+  await openApp(page);
+  await loginWithRedirect(page);
+  await submitLogin(email, STRONG);
+  await page.waitForURL((url) => !url.href.startsWith(ISSUER));
+  const state = await appState(page);
+  assert.equal(state.authenticated, false);
+  assert.deepEqual(
+    { error: state.callbackError.error, error_description: state.callbackError.error_description },
+    { error: 'access_denied', error_description: 'Access to this application is not allowed.' },
+  );
+});

@@ -16,6 +16,8 @@ Brute-force protection (max_attempts 3): GetToken.login -> RateLimitError, user_
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import requests
 from auth0.authentication import Database, GetToken, Users
@@ -717,3 +719,48 @@ def test_logs_get_unknown_is_not_found(mgmt):
         mgmt.logs.get("90000000000000000000000000000000")
     assert exc.value.status_code == 404
     assert exc.value.body["errorCode"] == "inexistent_log"
+
+
+# --------------------------------------------------------------------------- Actions and Rules
+
+
+def _claims(jwt: str) -> dict:
+    import base64
+    import json
+
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_pre_user_registration_action_denies_signup(db):
+    email = f"py-{uuid.uuid4().hex}@denied.example"
+    with pytest.raises(Auth0Error) as exc:
+        db.signup(email=email, password=STRONG_PASSWORD, connection=DB_CONNECTION)
+    assert exc.value.status_code == 400
+    assert exc.value.error_code == "extensibility_error"
+    assert exc.value.message == "domain_not_allowed"
+
+
+def test_post_login_action_denies_login_and_adds_claims(db, spa_token):
+    denied = unique_email("deny-py")
+    _signup(db, denied)
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(username=denied, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert exc.value.status_code == 403
+    assert exc.value.error_code == "access_denied"
+    assert exc.value.message == "Access to this application is not allowed."
+
+    allowed = unique_email()
+    _signup(db, allowed)
+    tokens = spa_token.login(username=allowed, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert _claims(tokens["id_token"])["https://portcullis.test/connection"] == DB_CONNECTION
+
+
+def test_rule_unauthorized_error_denies_login(db, spa_token):
+    email = unique_email("rule-py")
+    _signup(db, email)
+    with pytest.raises(Auth0Error) as exc:
+        spa_token.login(username=email, password=STRONG_PASSWORD, realm=DB_CONNECTION, scope="openid")
+    assert exc.value.status_code == 401
+    assert exc.value.error_code == "unauthorized"
+    assert exc.value.message == "Only staff may log in."

@@ -298,3 +298,57 @@ async fn a_script_can_ask_for_mfa() {
     assert_eq!(body["error"], "mfa_registration_required");
     let _: Value = body;
 }
+
+#[tokio::test]
+async fn the_web_flow_sends_a_denial_back_to_the_application_and_claims_in_its_tokens() {
+    use crate::web_login::{Browser, authorize_path, exchange, pkce, query_param};
+
+    let app = tenant().await;
+    let log_in = |address: String| {
+        let app = &app;
+        async move {
+            let mut browser = Browser::new(app);
+            let (verifier, challenge) = pkce();
+            let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
+            let state = query_param(&login_page, "state").expect("state");
+            let (status, location, _) = browser
+                .post(
+                    "/u/login",
+                    &[
+                        ("state", &state),
+                        ("username", &address),
+                        ("password", STRONG),
+                    ],
+                )
+                .await;
+            assert_eq!(status, StatusCode::FOUND);
+            (location, verifier)
+        }
+    };
+
+    let denied = email("deny-");
+    assert_eq!(app.signup(DB, &denied, STRONG).await.0, StatusCode::OK);
+    let (location, _) = log_in(denied).await;
+    assert!(location.starts_with("http://localhost:8080/callback?"), "{location}");
+    assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        query_param(&location, "error_description").as_deref(),
+        Some("Access to this application is not allowed.")
+    );
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+
+    let staff = email("rule-");
+    assert_eq!(app.signup(DB, &staff, STRONG).await.0, StatusCode::OK);
+    let (location, _) = log_in(staff).await;
+    assert_eq!(query_param(&location, "error").as_deref(), Some("unauthorized"));
+
+    let allowed = email("web-");
+    assert_eq!(app.signup(DB, &allowed, STRONG).await.0, StatusCode::OK);
+    let (location, verifier) = log_in(allowed).await;
+    let code = query_param(&location, "code").expect("code");
+    let (status, tokens) = exchange(&app, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id = claims(tokens["id_token"].as_str().expect("id_token"));
+    assert_eq!(id["https://example.com/plan"], "free");
+    assert_eq!(id["https://example.com/region"], "eu");
+}

@@ -12,14 +12,14 @@ use crate::helpers::{DB, STRONG, TestApp, claims, unique};
 
 const CALLBACK: &str = "http://localhost:8080/callback";
 
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -55,7 +55,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn get(&mut self, path_and_query: &str) -> (StatusCode, String, String) {
+    pub(crate) async fn get(&mut self, path_and_query: &str) -> (StatusCode, String, String) {
         let response = self
             .http
             .get(format!("{}{path_and_query}", self.base))
@@ -66,7 +66,7 @@ impl Browser {
         self.finish(response).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -90,7 +90,7 @@ impl Browser {
     }
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
@@ -118,20 +118,20 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = unique("verifier-0123456789-0123456789-0123456789");
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
-fn authorize_path(challenge: &str, extra: &str) -> String {
+pub(crate) fn authorize_path(challenge: &str, extra: &str) -> String {
     format!(
         "/authorize?client_id=my-spa&response_type=code&redirect_uri={}&scope=openid%20email&state=xyz&nonce=n-1&code_challenge={challenge}&code_challenge_method=S256{extra}",
         "http%3A%2F%2Flocalhost%3A8080%2Fcallback"
     )
 }
 
-async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (StatusCode, Value) {
+pub(crate) async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (StatusCode, Value) {
     app.post_form(
         "/oauth/token",
         &[

@@ -398,3 +398,39 @@ describe("getTokenByClientCredentials", () => {
         assert.equal(err.cause.error, "access_denied");
     });
 });
+
+describe("@auth0/auth0-auth-js — Actions and Rules", () => {
+    test("pre-user-registration Action deny -> extensibility_error", async () => {
+        const err = await rejection(
+            spa.database.signUp({
+                email: `${uniqueEmail().split("@")[0]}@denied.example`,
+                password: STRONG_PASSWORD,
+                connection: DB_CONNECTION,
+            }),
+        );
+        assert.ok(err instanceof SignUpError, `got ${err}`);
+        assert.equal(err.statusCode, 400);
+        assert.equal(err.cause.error, "extensibility_error");
+        assert.equal(err.cause.error_description, "domain_not_allowed");
+    });
+
+    test("post-login Action deny -> access_denied with the reason", async () => {
+        const email = `deny-${uniqueEmail()}`;
+        await signUp(email);
+        const err = await rejection(login(email));
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.statusCode, 403);
+        assert.equal(err.cause.error, "access_denied");
+        assert.equal(err.cause.error_description, "Access to this application is not allowed.");
+    });
+
+    test("Rule UnauthorizedError -> unauthorized with its message", async () => {
+        const email = `rule-${uniqueEmail()}`;
+        await signUp(email);
+        const err = await rejection(login(email));
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.statusCode, 401);
+        assert.equal(err.cause.error, "unauthorized");
+        assert.equal(err.cause.error_description, "Only staff may log in.");
+    });
+});

@@ -1,0 +1,6 @@
+// post-login: users whose e-mail starts with "deny-" may not log in.
+exports.onExecutePostLogin = async (event, api) => {
+  if (event.user.email.startsWith("deny-")) {
+    api.access.deny("Access to this application is not allowed.");
+  }
+};
