@@ -34,6 +34,9 @@ struct Args {
     /// The server binary; by default `portcullis` next to this one.
     #[arg(long)]
     server: Option<PathBuf>,
+    /// Only the Actions measurement (section 6).
+    #[arg(long)]
+    only_actions: bool,
 }
 
 struct Server {
@@ -82,6 +85,9 @@ async fn main() -> anyhow::Result<()> {
     let duration = Duration::from_secs(args.seconds);
 
     println!("machine: {cores} cores; {} s per measurement", args.seconds);
+    if args.only_actions {
+        return actions(&args, cores, duration).await;
+    }
 
     // 1. The ceiling: argon2id (the server's parameters) on every core at once.
     let raw_rate = raw_hash_rate(cores, duration);
@@ -332,6 +338,139 @@ async fn main() -> anyhow::Result<()> {
         "sign-up: server CPU per sign-up {per_off:.2} ms with detection off, {per_on:.2} ms on ({:+.2}%); \
          throughput on/off median of {} rounds = {:.3}",
         (per_on - per_off) / per_off * 100.0,
+        args.rounds,
+        ratios[ratios.len() / 2]
+    );
+    actions(&args, cores, duration).await
+}
+
+/// The trivial post-login Action of the Actions measurement.
+const TRIVIAL_ACTION: &str = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://bench/x', 1); };";
+
+/// 6. What an Action costs: one execution in the sandbox on its own, then password logins on
+///    a server without Actions and one with a trivial post-login Action, in alternating
+///    rounds, compared by the servers' own CPU per login.
+async fn actions(args: &Args, cores: usize, duration: Duration) -> anyhow::Result<()> {
+    use portcullis_core::actions::{Script, ScriptKind, ScriptLimits, Trigger};
+
+    let script = Script {
+        name: "bench".to_owned(),
+        kind: ScriptKind::Action(Trigger::PostLogin),
+        code: Arc::from(TRIVIAL_ACTION),
+        secrets: serde_json::Map::new(),
+    };
+    let event = json!({"user": {"email": "bench@example.com", "app_metadata": {}, "user_metadata": {}},
+                       "stats": {"logins_count": 1}});
+    for _ in 0..20 {
+        portcullis_actions::execute(
+            &script,
+            &event,
+            serde_json::Map::new(),
+            ScriptLimits::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let started = Instant::now();
+    let mut runs = 0u32;
+    while started.elapsed() < duration / 4 {
+        portcullis_actions::execute(
+            &script,
+            &event,
+            serde_json::Map::new(),
+            ScriptLimits::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        runs += 1;
+    }
+    let per_execution = started.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
+    println!(
+        "one post-login Action execution in the sandbox (fresh runtime and context): {per_execution:.0} µs ({runs} runs, one core)"
+    );
+
+    let dir = std::env::temp_dir().join(format!("portcullis-bench-{}-action", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let code = dir.join("trivial.js");
+    std::fs::write(&code, TRIVIAL_ACTION)?;
+    let (plain, plain_base) = start_server_with(args, "actions-off", "")?;
+    let (scripted, scripted_base) = start_server_with(
+        args,
+        "actions-on",
+        &format!(
+            "[[actions]]\nname = \"trivial\"\ntrigger = \"post-login\"\ncode = \"{}\"\n",
+            code.display()
+        ),
+    )?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    wait_until_up(&http, &plain_base).await?;
+    wait_until_up(&http, &scripted_base).await?;
+    for base in [&plain_base, &scripted_base] {
+        let signup = http
+            .post(format!("{base}/dbconnections/signup"))
+            .json(&json!({"client_id": "bench", "connection": "db", "email": "bench@example.com", "password": PASSWORD}))
+            .send()
+            .await?;
+        if !signup.status().is_success() {
+            bail!("sign-up failed: {}", signup.text().await?);
+        }
+    }
+    let logins = |base: String| {
+        let http = http.clone();
+        async move {
+            let url = format!("{base}/oauth/token");
+            load(cores * 4, duration / 2, move || {
+                let http = http.clone();
+                let url = url.clone();
+                async move {
+                    let form = [
+                        (
+                            "grant_type",
+                            "http://auth0.com/oauth/grant-type/password-realm",
+                        ),
+                        ("client_id", "bench"),
+                        ("realm", "db"),
+                        ("username", "bench@example.com"),
+                        ("password", PASSWORD),
+                        ("scope", "openid"),
+                    ];
+                    http.post(url)
+                        .form(&form)
+                        .send()
+                        .await
+                        .map(|r| r.status().is_success())
+                        .unwrap_or(false)
+                }
+            })
+            .await
+        }
+    };
+    let (mut cpu_off, mut cpu_on, mut n_off, mut n_on, mut ratios) =
+        (0.0, 0.0, 0.0, 0.0, Vec::new());
+    for _ in 0..args.rounds {
+        let before = plain.cpu_seconds().unwrap_or(0.0);
+        let off = logins(plain_base.clone()).await;
+        cpu_off += plain.cpu_seconds().unwrap_or(0.0) - before;
+        n_off += off.latencies.len() as f64;
+        let before = scripted.cpu_seconds().unwrap_or(0.0);
+        let on = logins(scripted_base.clone()).await;
+        cpu_on += scripted.cpu_seconds().unwrap_or(0.0) - before;
+        n_on += on.latencies.len() as f64;
+        println!(
+            "  round: logins without Actions {:.1}/s, with one Action {:.1}/s (errors {} / {})",
+            off.rate(),
+            on.rate(),
+            off.errors,
+            on.errors
+        );
+        ratios.push(on.rate() / off.rate());
+    }
+    drop((plain, scripted));
+    ratios.sort_by(f64::total_cmp);
+    let (per_off, per_on) = (cpu_off * 1e3 / n_off, cpu_on * 1e3 / n_on);
+    println!(
+        "password login with one trivial post-login Action: server CPU per login {per_on:.2} ms vs {per_off:.2} ms without          ({:+.0} µs per execution); throughput with/without median of {} rounds = {:.3}",
+        (per_on - per_off) * 1e3,
         args.rounds,
         ratios[ratios.len() / 2]
     );

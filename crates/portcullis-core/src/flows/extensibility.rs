@@ -66,6 +66,8 @@ pub struct LoginDecision {
     pub claims: CustomClaims,
     /// A script asked for a second factor.
     pub multifactor: bool,
+    /// What the scripts printed with `console.log`, for the login's log event.
+    pub logs: Vec<String>,
 }
 
 /// How the user logs in, for `event.transaction.protocol`.
@@ -408,6 +410,7 @@ pub async fn post_login(
             access_token: outcome.access_token_claims,
         },
         multifactor: outcome.multifactor.is_some(),
+        logs: outcome.logs,
     })
 }
 

@@ -243,17 +243,20 @@ pub async fn password_login(
     }
     tenant
         .store
-        .record_login(
-            &user.id,
-            now,
-            login.requester.ip.as_deref(),
-            &event(if login.on_login_page {
+        .record_login(&user.id, now, login.requester.ip.as_deref(), &{
+            let success = event(if login.on_login_page {
                 LogType::SuccessLogin
             } else {
                 LogType::SuccessExchangePassword
             })
-            .user(&user),
-        )
+            .user(&user);
+            // What the Actions and Rules printed (Auth0 shows it with the execution).
+            if decision.logs.is_empty() {
+                success
+            } else {
+                success.detail("actions", serde_json::json!({ "logs": decision.logs }))
+            }
+        })
         .await?;
     Ok(LoggedIn {
         user: UserRecord {

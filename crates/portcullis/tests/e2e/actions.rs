@@ -176,6 +176,24 @@ async fn post_login_adds_claims_and_metadata_and_rules_run_first() {
         )
         .await;
     assert_eq!(users[0]["app_metadata"]["last_client"], "my-spa");
+
+    // What the Action printed is in the login's log event.
+    let (_, logs) = app
+        .send(
+            reqwest::Method::GET,
+            "/api/v2/logs?q=type%3A%22sepft%22&per_page=10",
+            &admin,
+            None,
+        )
+        .await;
+    let printed = format!("post-login of {address}");
+    assert!(
+        logs.as_array()
+            .expect("logs")
+            .iter()
+            .any(|l| l["details"]["actions"]["logs"][0] == printed.as_str()),
+        "{logs}"
+    );
 }
 
 #[tokio::test]
@@ -329,8 +347,14 @@ async fn the_web_flow_sends_a_denial_back_to_the_application_and_claims_in_its_t
     let denied = email("deny-");
     assert_eq!(app.signup(DB, &denied, STRONG).await.0, StatusCode::OK);
     let (location, _) = log_in(denied).await;
-    assert!(location.starts_with("http://localhost:8080/callback?"), "{location}");
-    assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"));
+    assert!(
+        location.starts_with("http://localhost:8080/callback?"),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
     assert_eq!(
         query_param(&location, "error_description").as_deref(),
         Some("Access to this application is not allowed.")
@@ -340,7 +364,10 @@ async fn the_web_flow_sends_a_denial_back_to_the_application_and_claims_in_its_t
     let staff = email("rule-");
     assert_eq!(app.signup(DB, &staff, STRONG).await.0, StatusCode::OK);
     let (location, _) = log_in(staff).await;
-    assert_eq!(query_param(&location, "error").as_deref(), Some("unauthorized"));
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("unauthorized")
+    );
 
     let allowed = email("web-");
     assert_eq!(app.signup(DB, &allowed, STRONG).await.0, StatusCode::OK);

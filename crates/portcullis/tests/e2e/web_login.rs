@@ -66,7 +66,11 @@ impl Browser {
         self.finish(response).await
     }
 
-    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    pub(crate) async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
