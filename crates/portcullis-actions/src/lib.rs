@@ -4,13 +4,15 @@
 //! flow and nothing else. Only JSON crosses the boundary: the event in, the outcome out.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portcullis_core::actions::{
     Script, ScriptFailure, ScriptKind, ScriptLimits, ScriptOutcome, ScriptRunner,
 };
-use rquickjs::{CatchResultExt, CaughtError, Context, Function, Promise, Runtime};
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, FromJs, Function, Promise, Runtime, qjs,
+};
 use serde_json::{Map, Value};
 
 const HARNESS: &str = include_str!("harness.js");
@@ -21,11 +23,24 @@ const MAX_STACK_BYTES: usize = 512 << 10;
 /// How many `api.cache` entries an action keeps.
 const MAX_CACHE_ENTRIES: usize = 1000;
 
-/// The QuickJS sandbox. `api.cache` entries live in this process, per script, as Auth0's
-/// cache is best-effort.
+/// QuickJS bytecode, shared by the executions that load it.
+type Bytecode = Arc<Vec<u8>>;
+
+/// Compiled code: the harness, and each script by name with the digest of its source, so a
+/// changed script is compiled again.
+#[derive(Debug, Default)]
+struct CompiledScripts {
+    harness: Option<Bytecode>,
+    scripts: HashMap<String, (u64, Bytecode)>,
+}
+
+/// The QuickJS sandbox. Scripts are compiled to bytecode once and each execution loads it
+/// into a fresh runtime and context; `api.cache` entries live in this process, per script, as
+/// Auth0's cache is best-effort.
 #[derive(Debug, Default)]
 pub struct QuickJsRunner {
     caches: Mutex<HashMap<String, Map<String, Value>>>,
+    compiled: Arc<Mutex<CompiledScripts>>,
 }
 
 impl QuickJsRunner {
@@ -55,6 +70,22 @@ impl QuickJsRunner {
             caches.insert(script.to_owned(), cache);
         }
     }
+
+    /// One execution on the calling thread (the async [`ScriptRunner::run`] puts it on a
+    /// blocking thread).
+    pub fn execute(
+        &self,
+        script: &Script,
+        event: &Value,
+        limits: ScriptLimits,
+    ) -> Result<ScriptOutcome, ScriptFailure> {
+        let cache = self.cache_of(&script.name);
+        let (outcome, cache) = execute(&self.compiled, script, event, cache, limits)?;
+        if matches!(script.kind, ScriptKind::Action(_)) {
+            self.keep_cache(&script.name, cache);
+        }
+        Ok(outcome)
+    }
 }
 
 #[async_trait::async_trait]
@@ -67,8 +98,9 @@ impl ScriptRunner for QuickJsRunner {
     ) -> Result<ScriptOutcome, ScriptFailure> {
         let cache = self.cache_of(&script.name);
         let owned = script.clone();
+        let compiled = self.compiled.clone();
         let (outcome, cache) =
-            tokio::task::spawn_blocking(move || execute(&owned, &event, cache, limits))
+            tokio::task::spawn_blocking(move || execute(&compiled, &owned, &event, cache, limits))
                 .await
                 .map_err(|e| ScriptFailure::Unavailable(e.to_string()))??;
         if matches!(script.kind, ScriptKind::Action(_)) {
@@ -78,8 +110,127 @@ impl ScriptRunner for QuickJsRunner {
     }
 }
 
+/// The source a script is compiled from: an Action's CommonJS module inside a function of
+/// `(exports, module, require)`, a Rule's function as an expression.
+fn wrapped_source(script: &Script) -> String {
+    match script.kind {
+        ScriptKind::Action(_) => format!(
+            "(function (exports, module, require) {{\n{}\n}})",
+            script.code
+        ),
+        ScriptKind::Rule => format!("({}\n)", script.code),
+    }
+}
+
+fn digest(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Compiles `source` as global code to QuickJS bytecode.
+fn compile(ctx: &Ctx<'_>, source: &str) -> rquickjs::Result<Vec<u8>> {
+    let raw = ctx.as_raw().as_ptr();
+    // QuickJS wants the input NUL-terminated, its length without the NUL.
+    let mut input = Vec::with_capacity(source.len() + 1);
+    input.extend_from_slice(source.as_bytes());
+    input.push(0);
+    // SAFETY: `raw` is the live context of `ctx`; `input` outlives the call and ends with NUL;
+    // the compiled function is freed after serialisation and the buffer with `js_free`.
+    unsafe {
+        let function = qjs::JS_Eval(
+            raw,
+            input.as_ptr().cast(),
+            source.len() as _,
+            c"script".as_ptr(),
+            (qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32,
+        );
+        if qjs::JS_IsException(function) {
+            return Err(rquickjs::Error::Exception);
+        }
+        let mut len = 0;
+        let buffer =
+            qjs::JS_WriteObject(raw, &mut len, function, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+        qjs::JS_FreeValue(raw, function);
+        if buffer.is_null() {
+            return Err(rquickjs::Error::Exception);
+        }
+        let bytes = std::slice::from_raw_parts(buffer, len as usize).to_vec();
+        qjs::js_free(raw, buffer.cast());
+        Ok(bytes)
+    }
+}
+
+/// Runs bytecode made by [`compile`] and returns its completion value.
+fn run_compiled<'js, T: FromJs<'js>>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<T> {
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: the bytes come from `compile` in this process (never from outside), so they are
+    // valid bytecode of this QuickJS; `JS_EvalFunction` takes ownership of the function and
+    // the result is owned by the returned `Value`.
+    let value = unsafe {
+        let function = qjs::JS_ReadObject(
+            raw,
+            bytecode.as_ptr(),
+            bytecode.len() as _,
+            qjs::JS_READ_OBJ_BYTECODE as i32,
+        );
+        if qjs::JS_IsException(function) {
+            return Err(rquickjs::Error::Exception);
+        }
+        let result = qjs::JS_EvalFunction(raw, function);
+        if qjs::JS_IsException(result) {
+            return Err(rquickjs::Error::Exception);
+        }
+        rquickjs::Value::from_raw(ctx.clone(), result)
+    };
+    T::from_js(ctx, value)
+}
+
+/// The harness's and the script's bytecode, compiled on first use.
+fn bytecode_for(
+    compiled: &Mutex<CompiledScripts>,
+    ctx: &Ctx<'_>,
+    script: &Script,
+) -> rquickjs::Result<(Bytecode, Bytecode)> {
+    let source = wrapped_source(script);
+    let hash = digest(&source);
+    let (harness, cached) = match compiled.lock() {
+        Ok(c) => (
+            c.harness.clone(),
+            c.scripts
+                .get(&script.name)
+                .filter(|(h, _)| *h == hash)
+                .map(|(_, b)| b.clone()),
+        ),
+        Err(_) => (None, None),
+    };
+    let harness = match harness {
+        Some(h) => h,
+        None => {
+            let h = Arc::new(compile(ctx, HARNESS)?);
+            if let Ok(mut c) = compiled.lock() {
+                c.harness = Some(h.clone());
+            }
+            h
+        }
+    };
+    let code = match cached {
+        Some(code) => code,
+        None => {
+            let code = Arc::new(compile(ctx, &source)?);
+            if let Ok(mut c) = compiled.lock() {
+                c.scripts.insert(script.name.clone(), (hash, code.clone()));
+            }
+            code
+        }
+    };
+    Ok((harness, code))
+}
+
 /// One execution, start to end, on the calling thread.
-pub fn execute(
+fn execute(
+    compiled: &Mutex<CompiledScripts>,
     script: &Script,
     event: &Value,
     cache: Map<String, Value>,
@@ -97,26 +248,24 @@ pub fn execute(
     let event_json = event.to_string();
     let cache_json = Value::Object(cache).to_string();
     let started: Result<(), ScriptFailure> = context.with(|ctx| {
-        ctx.eval::<(), _>(HARNESS)
+        let (harness, code) = bytecode_for(compiled, &ctx, script)
+            .catch(&ctx)
+            .map_err(|e| failure(e, timed_out()))?;
+        run_compiled::<()>(&ctx, &harness)
+            .catch(&ctx)
+            .map_err(|e| failure(e, timed_out()))?;
+        let entry: Function = run_compiled(&ctx, &code)
             .catch(&ctx)
             .map_err(|e| failure(e, timed_out()))?;
         let promise: Promise = match &script.kind {
             ScriptKind::Action(trigger) => {
-                // CommonJS: the code runs inside a function of (exports, module, require).
-                let factory: Function = ctx
-                    .eval(format!(
-                        "(function (exports, module, require) {{\n{}\n}})",
-                        script.code
-                    ))
-                    .catch(&ctx)
-                    .map_err(|e| failure(e, timed_out()))?;
                 let run: Function = ctx
                     .globals()
                     .get("__portcullisRunAction")
                     .catch(&ctx)
                     .map_err(|e| failure(e, timed_out()))?;
                 run.call((
-                    factory,
+                    entry,
                     trigger.as_str(),
                     trigger.handler(),
                     event_json.as_str(),
@@ -126,16 +275,12 @@ pub fn execute(
                 .map_err(|e| failure(e, timed_out()))?
             }
             ScriptKind::Rule => {
-                let rule: Function = ctx
-                    .eval(format!("({}\n)", script.code))
-                    .catch(&ctx)
-                    .map_err(|e| failure(e, timed_out()))?;
                 let run: Function = ctx
                     .globals()
                     .get("__portcullisRunRule")
                     .catch(&ctx)
                     .map_err(|e| failure(e, timed_out()))?;
-                run.call((rule, event_json.as_str()))
+                run.call((entry, event_json.as_str()))
                     .catch(&ctx)
                     .map_err(|e| failure(e, timed_out()))?
             }
