@@ -164,3 +164,32 @@ pub trait ScriptRunner: Send + Sync + std::fmt::Debug {
         limits: ScriptLimits,
     ) -> Result<ScriptOutcome, ScriptFailure>;
 }
+
+/// An Action deployed through the Management API: its draft, and the deployed version that
+/// runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRecord {
+    pub id: String,
+    pub name: String,
+    /// The trigger id (`post-login`, …).
+    pub trigger: String,
+    pub code: String,
+    pub secrets: Map<String, Value>,
+    /// The code and secrets of the deployed version; `None` until the first deploy.
+    pub deployed_code: Option<String>,
+    pub deployed_secrets: Map<String, Value>,
+    /// The deployed version's number (0 before the first deploy).
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An Action bound to a trigger, at its place in the trigger's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingRecord {
+    pub id: String,
+    pub trigger: String,
+    pub action_id: String,
+    pub display_name: String,
+    pub created_at: i64,
+}

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::actions::{ActionRecord, BindingRecord};
 use crate::attack::brute_force::{AttemptKey, FailureCount};
 use crate::logs::{LogEvent, LogQuery};
 use crate::mfa::{AuthenticatorRecord, MfaTokenRecord};
@@ -238,6 +239,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn revoke_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError>;
 
     /// A tenant setting stored by the Management API (JSON text).
+    /// Actions deployed through the Management API; a taken name is a `Conflict`.
+    async fn insert_action(&self, action: &ActionRecord) -> Result<(), StoreError>;
+    async fn action(&self, id: &str) -> Result<Option<ActionRecord>, StoreError>;
+    async fn list_actions(&self) -> Result<Vec<ActionRecord>, StoreError>;
+    /// `Ok(false)` when the action no longer exists.
+    async fn replace_action(&self, action: &ActionRecord) -> Result<bool, StoreError>;
+    /// Removes the action and its bindings together.
+    async fn delete_action(&self, id: &str) -> Result<bool, StoreError>;
+    /// Replaces a trigger's bindings with `bindings`, in that order, atomically.
+    async fn replace_bindings(
+        &self,
+        trigger: &str,
+        bindings: &[BindingRecord],
+    ) -> Result<(), StoreError>;
+    /// Every binding, by trigger and in order.
+    async fn bindings(&self) -> Result<Vec<BindingRecord>, StoreError>;
+
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
     async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
 

@@ -763,6 +763,126 @@ macro_rules! impl_store {
                     .map_err(crate::classify)
             }
 
+            async fn insert_action(&self, a: &portcullis_core::actions::ActionRecord) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("INSERT INTO actions (id, name, trigger_id, code, secrets, deployed_code, deployed_secrets, version, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(&a.id)
+                    .bind(&a.name)
+                    .bind(&a.trigger)
+                    .bind(&a.code)
+                    .bind(serde_json::Value::Object(a.secrets.clone()).to_string())
+                    .bind(&a.deployed_code)
+                    .bind(serde_json::Value::Object(a.deployed_secrets.clone()).to_string())
+                    .bind(a.version)
+                    .bind(a.created_at)
+                    .bind(a.updated_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn action(&self, id: &str) -> Result<Option<portcullis_core::actions::ActionRecord>, portcullis_core::store::StoreError> {
+                let row: Option<crate::rows::ActionRow> = sqlx::query_as(
+                    "SELECT id, name, trigger_id, code, secrets, deployed_code, deployed_secrets, version, created_at, updated_at FROM actions WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(row.map(crate::rows::ActionRow::into_record))
+            }
+
+            async fn list_actions(&self) -> Result<Vec<portcullis_core::actions::ActionRecord>, portcullis_core::store::StoreError> {
+                let rows: Vec<crate::rows::ActionRow> = sqlx::query_as(
+                    "SELECT id, name, trigger_id, code, secrets, deployed_code, deployed_secrets, version, created_at, updated_at FROM actions ORDER BY created_at, id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(rows.into_iter().map(crate::rows::ActionRow::into_record).collect())
+            }
+
+            async fn replace_action(&self, a: &portcullis_core::actions::ActionRecord) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query("UPDATE actions SET name = $2, trigger_id = $3, code = $4, secrets = $5, deployed_code = $6, \
+                                        deployed_secrets = $7, version = $8, updated_at = $9 WHERE id = $1")
+                    .bind(&a.id)
+                    .bind(&a.name)
+                    .bind(&a.trigger)
+                    .bind(&a.code)
+                    .bind(serde_json::Value::Object(a.secrets.clone()).to_string())
+                    .bind(&a.deployed_code)
+                    .bind(serde_json::Value::Object(a.deployed_secrets.clone()).to_string())
+                    .bind(a.version)
+                    .bind(a.updated_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_action(&self, id: &str) -> Result<bool, portcullis_core::store::StoreError> {
+                let mut tx = self.pool.begin().await.map_err(crate::classify)?;
+                sqlx::query("DELETE FROM action_bindings WHERE action_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::classify)?;
+                let done = sqlx::query("DELETE FROM actions WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::classify)?;
+                tx.commit().await.map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn replace_bindings(
+                &self,
+                trigger: &str,
+                bindings: &[portcullis_core::actions::BindingRecord],
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                let mut tx = self.pool.begin().await.map_err(crate::classify)?;
+                sqlx::query("DELETE FROM action_bindings WHERE trigger_id = $1")
+                    .bind(trigger)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::classify)?;
+                for (position, b) in bindings.iter().enumerate() {
+                    sqlx::query("INSERT INTO action_bindings (trigger_id, position, id, action_id, display_name, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                        .bind(trigger)
+                        .bind(position as i64)
+                        .bind(&b.id)
+                        .bind(&b.action_id)
+                        .bind(&b.display_name)
+                        .bind(b.created_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::classify)?;
+                }
+                tx.commit().await.map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn bindings(&self) -> Result<Vec<portcullis_core::actions::BindingRecord>, portcullis_core::store::StoreError> {
+                let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT id, trigger_id, action_id, display_name, created_at FROM action_bindings ORDER BY trigger_id, position",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, trigger, action_id, display_name, created_at)| portcullis_core::actions::BindingRecord {
+                        id,
+                        trigger,
+                        action_id,
+                        display_name,
+                        created_at,
+                    })
+                    .collect())
+            }
+
             async fn put_setting(&self, name: &str, value: &str) -> Result<(), portcullis_core::store::StoreError> {
                 sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
                     .bind(name)

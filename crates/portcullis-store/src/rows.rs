@@ -456,3 +456,38 @@ impl From<SigningKeyRow> for SigningKeyRecord {
         }
     }
 }
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ActionRow {
+    id: String,
+    name: String,
+    trigger_id: String,
+    code: String,
+    secrets: String,
+    deployed_code: Option<String>,
+    deployed_secrets: Option<String>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl ActionRow {
+    pub fn into_record(self) -> portcullis_core::actions::ActionRecord {
+        let object = |text: Option<&str>| match text.map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Object(map))) => map,
+            _ => Map::new(),
+        };
+        portcullis_core::actions::ActionRecord {
+            secrets: object(Some(&self.secrets)),
+            deployed_secrets: object(self.deployed_secrets.as_deref()),
+            id: self.id,
+            name: self.name,
+            trigger: self.trigger_id,
+            code: self.code,
+            deployed_code: self.deployed_code,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}

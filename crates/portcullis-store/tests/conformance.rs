@@ -1009,7 +1009,86 @@ macro_rules! conformance {
     };
 }
 
+async fn actions_and_their_bindings(s: Arc<dyn Store>) {
+    use portcullis_core::actions::{ActionRecord, BindingRecord};
+    use portcullis_core::store::StoreError;
+    let suffix = unique_suffix();
+    let action = |id: &str, name: &str| ActionRecord {
+        id: format!("act_{id}_{suffix}"),
+        name: format!("{name}-{suffix}"),
+        trigger: "post-login".to_owned(),
+        code: "exports.onExecutePostLogin = async () => {};".to_owned(),
+        secrets: serde_json::Map::from_iter([("KEY".to_owned(), "v".into())]),
+        deployed_code: None,
+        deployed_secrets: serde_json::Map::new(),
+        version: 0,
+        created_at: 1,
+        updated_at: 1,
+    };
+    let first = action("1", "first");
+    let second = action("2", "second");
+    s.insert_action(&first).await.expect("insert");
+    s.insert_action(&second).await.expect("insert");
+    assert!(
+        matches!(
+            s.insert_action(&ActionRecord {
+                id: format!("act_3_{suffix}"),
+                ..first.clone()
+            })
+            .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "names are unique"
+    );
+    assert_eq!(s.action(&first.id).await.expect("get"), Some(first.clone()));
+
+    let deployed = ActionRecord {
+        deployed_code: Some(first.code.clone()),
+        deployed_secrets: first.secrets.clone(),
+        version: 1,
+        updated_at: 2,
+        ..first.clone()
+    };
+    assert!(s.replace_action(&deployed).await.expect("replace"));
+    assert_eq!(
+        s.action(&first.id).await.expect("get"),
+        Some(deployed.clone())
+    );
+
+    let binding = |action: &ActionRecord, n: i64| BindingRecord {
+        id: format!("bnd_{n}_{suffix}"),
+        trigger: "post-login".to_owned(),
+        action_id: action.id.clone(),
+        display_name: action.name.clone(),
+        created_at: n,
+    };
+    s.replace_bindings("post-login", &[binding(&second, 1), binding(&first, 2)])
+        .await
+        .expect("bind");
+    let order: Vec<String> = s
+        .bindings()
+        .await
+        .expect("bindings")
+        .into_iter()
+        .map(|b| b.action_id)
+        .collect();
+    assert_eq!(
+        order,
+        [second.id.clone(), first.id.clone()],
+        "in the order given"
+    );
+
+    // Deleting an action removes its bindings with it.
+    assert!(s.delete_action(&second.id).await.expect("delete"));
+    assert!(!s.delete_action(&second.id).await.expect("delete"));
+    let left = s.bindings().await.expect("bindings");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].action_id, first.id);
+    assert_eq!(s.list_actions().await.expect("list"), vec![deployed]);
+}
+
 conformance!(
+    actions_and_their_bindings,
     round_trips_a_user,
     email_is_unique_per_connection,
     username_is_unique_per_connection,
