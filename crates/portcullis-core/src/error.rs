@@ -137,6 +137,15 @@ pub enum Error {
     /// An Action or Rule that threw, timed out or ran out of memory.
     #[error("extensibility error: {0}")]
     ScriptFailed(String),
+    /// No Action has this id.
+    #[error("action not found")]
+    ActionNotFound,
+    /// Another Action (deployed from a file or the API) has this name.
+    #[error("an action named {0} already exists")]
+    ActionNameTaken(String),
+    /// An Action, or a binding, that cannot be: unknown trigger, not deployed, …
+    #[error("invalid action: {0}")]
+    InvalidAction(String),
     /// An implicit request for an ID token without a `nonce`.
     #[error("nonce required")]
     NonceRequired,

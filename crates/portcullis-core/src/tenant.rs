@@ -96,4 +96,6 @@ pub struct Tenant {
     pub mailer: Arc<dyn Mailer>,
     /// The sandbox that runs Actions and Rules.
     pub scripts: Arc<dyn crate::actions::ScriptRunner>,
+    /// Actions bound through the Management API, as this node last loaded them.
+    pub bound_actions: Arc<crate::flows::managed_actions::BoundActions>,
 }

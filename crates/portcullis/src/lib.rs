@@ -54,6 +54,7 @@ pub async fn build_tenant(
         breach: breach::corpus_for(&config)?,
         mailer: mail::mailer_for(&config.mail)?,
         scripts: Arc::new(portcullis_actions::QuickJsRunner::new()),
+        bound_actions: Default::default(),
         config: Arc::new(config),
         keys,
     })

@@ -77,12 +77,18 @@ pub enum LoginProtocol {
     WebLogin,
 }
 
-fn actions_for(tenant: &Tenant, trigger: Trigger) -> impl Iterator<Item = &Script> {
-    tenant
+/// The Actions bound to `trigger`, in order: those deployed from files, then those bound
+/// through the Management API.
+async fn actions_for(tenant: &Tenant, trigger: Trigger) -> Result<Vec<Script>, Error> {
+    let bound = tenant.bound_actions.scripts(tenant).await?;
+    Ok(tenant
         .config
         .actions
         .iter()
-        .filter(move |s| s.kind == ScriptKind::Action(trigger))
+        .chain(bound.iter())
+        .filter(|s| s.kind == ScriptKind::Action(trigger))
+        .cloned()
+        .collect())
 }
 
 /// The user as Actions see it (`event.user`).
@@ -159,11 +165,11 @@ fn event_tenant(tenant: &Tenant) -> Value {
 /// Runs `trigger`'s Actions in binding order; a deny stops the chain.
 async fn run_actions(
     tenant: &Tenant,
-    trigger: Trigger,
+    scripts: &[Script],
     event: &Value,
 ) -> Result<ScriptOutcome, (String, String)> {
     let mut outcome = ScriptOutcome::default();
-    for script in actions_for(tenant, trigger) {
+    for script in scripts {
         let mut event = event.clone();
         if let Some(o) = event.as_object_mut() {
             o.insert("secrets".into(), Value::Object(script.secrets.clone()));
@@ -208,10 +214,8 @@ pub async fn pre_user_registration(
     user: &mut UserRecord,
     requester: &Requester,
 ) -> Result<(), Error> {
-    if actions_for(tenant, Trigger::PreUserRegistration)
-        .next()
-        .is_none()
-    {
+    let scripts = actions_for(tenant, Trigger::PreUserRegistration).await?;
+    if scripts.is_empty() {
         return Ok(());
     }
     let mut event_user = event_user(user);
@@ -226,7 +230,7 @@ pub async fn pre_user_registration(
         "tenant": event_tenant(tenant),
         "transaction": {"protocol": "oidc-basic-profile"},
     });
-    let outcome = match run_actions(tenant, Trigger::PreUserRegistration, &event).await {
+    let outcome = match run_actions(tenant, &scripts, &event).await {
         Ok(outcome) => outcome,
         Err((script, message)) => {
             record_failure(tenant, "pre-user-registration", &script, &message, None).await;
@@ -262,12 +266,19 @@ fn apply_metadata(user: &mut UserRecord, outcome: &ScriptOutcome) {
 
 /// Runs the Actions of a trigger that cannot deny, in the background; failures are logged.
 fn notify(tenant: &Tenant, trigger: Trigger, event: Value, user: UserRecord) {
-    if actions_for(tenant, trigger).next().is_none() {
+    if tenant.config.actions.is_empty() && !tenant.bound_actions.maybe_any() {
         return;
     }
     let tenant = tenant.clone();
     tokio::spawn(async move {
-        if let Err((script, message)) = run_actions(&tenant, trigger, &event).await {
+        let scripts = match actions_for(&tenant, trigger).await {
+            Ok(scripts) => scripts,
+            Err(e) => {
+                tracing::warn!(error = %e, trigger = trigger.as_str(), "could not load the actions");
+                return;
+            }
+        };
+        if let Err((script, message)) = run_actions(&tenant, &scripts, &event).await {
             record_failure(&tenant, trigger.as_str(), &script, &message, Some(&user)).await;
         }
     });
@@ -313,7 +324,8 @@ pub async fn post_login(
     protocol: LoginProtocol,
     scope: Option<&str>,
 ) -> Result<LoginDecision, Error> {
-    let has_actions = actions_for(tenant, Trigger::PostLogin).next().is_some();
+    let scripts = actions_for(tenant, Trigger::PostLogin).await?;
+    let has_actions = !scripts.is_empty();
     if tenant.config.rules.is_empty() && !has_actions {
         return Ok(LoginDecision::default());
     }
@@ -386,7 +398,7 @@ pub async fn post_login(
             "transaction": {"protocol": protocol, "requested_scopes": scopes},
             "stats": {"logins_count": user.logins_count + 1},
         });
-        match run_actions(tenant, Trigger::PostLogin, &event).await {
+        match run_actions(tenant, &scripts, &event).await {
             Ok(ran) => {
                 if let Some(deny) = ran.deny {
                     return Err(Error::LoginDenied {

@@ -6,6 +6,7 @@ pub mod client_auth;
 pub mod cross_origin;
 pub mod extensibility;
 pub mod login;
+pub mod managed_actions;
 pub mod mfa;
 pub mod refresh;
 pub mod reset;

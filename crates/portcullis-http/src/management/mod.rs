@@ -1,6 +1,7 @@
 //! The Management API (`/api/v2`): bearer tokens from `client_credentials` for this tenant's
 //! Management API audience, checked for scope on every call.
 
+mod actions;
 mod anomaly;
 mod logs;
 mod mfa;
@@ -84,6 +85,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v2/logs", get(logs::list))
         .route("/api/v2/logs/{id}", get(logs::get))
+        .route(
+            "/api/v2/actions/actions",
+            get(actions::list).post(actions::create),
+        )
+        .route(
+            "/api/v2/actions/actions/{id}",
+            get(actions::get)
+                .patch(actions::update)
+                .delete(actions::delete),
+        )
+        .route("/api/v2/actions/actions/{id}/deploy", post(actions::deploy))
+        .route("/api/v2/actions/triggers", get(actions::triggers))
+        .route(
+            "/api/v2/actions/triggers/{trigger}/bindings",
+            get(actions::bindings).patch(actions::set_bindings),
+        )
 }
 
 /// The application and caller behind a Management API request, for the tenant log.

@@ -148,6 +148,9 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::CrossOriginNotAllowed
         | Error::InvalidLoginTicket
         | Error::NonceRequired
+        | Error::ActionNotFound
+        | Error::ActionNameTaken(_)
+        | Error::InvalidAction(_)
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
         | Error::RefreshUserGone

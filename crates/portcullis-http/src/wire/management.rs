@@ -85,6 +85,19 @@ fn describe(error: &Error) -> Body {
             "The log does not exist.",
             Some("inexistent_log"),
         ),
+        Error::ActionNotFound => body(
+            S::NOT_FOUND,
+            "The action does not exist.",
+            Some("not_found"),
+        ),
+        Error::ActionNameTaken(name) => body(
+            S::CONFLICT,
+            format!("An action named {name} already exists."),
+            Some("conflict"),
+        ),
+        Error::InvalidAction(problem) => {
+            body(S::BAD_REQUEST, problem.clone(), Some("invalid_body"))
+        }
         Error::UserNotFound => body(
             S::NOT_FOUND,
             "The user does not exist.",

@@ -130,6 +130,9 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             oauth(S::UNAUTHORIZED, "unauthorized", reason.clone())
         }
         Error::ScriptFailed(message) => oauth(S::FORBIDDEN, "access_denied", message.clone()),
+        Error::ActionNotFound | Error::ActionNameTaken(_) | Error::InvalidAction(_) => {
+            oauth(S::BAD_REQUEST, "invalid_request", error.to_string())
+        }
         Error::NonceRequired => oauth(
             S::BAD_REQUEST,
             "invalid_request",

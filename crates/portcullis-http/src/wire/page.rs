@@ -129,6 +129,9 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::PkceRequired
         | Error::LoginRequired
         | Error::NonceRequired
+        | Error::ActionNotFound
+        | Error::ActionNameTaken(_)
+        | Error::InvalidAction(_)
         | Error::InvalidAuthorizationCode
         | Error::CodeVerifierMismatch
         | Error::ClientAuthenticationFailed

@@ -379,3 +379,139 @@ async fn the_web_flow_sends_a_denial_back_to_the_application_and_claims_in_its_t
     assert_eq!(id["https://example.com/plan"], "free");
     assert_eq!(id["https://example.com/region"], "eu");
 }
+
+#[tokio::test]
+async fn actions_deployed_and_bound_through_the_management_api_run_at_login() {
+    use reqwest::Method;
+
+    let app = TestApp::spawn().await;
+    let admin = app.management_token().await;
+    let call = |method: Method, path: &str, body: Option<Value>| {
+        let (app, admin, path) = (&app, admin.clone(), path.to_owned());
+        async move { app.send(method, &path, &admin, body.as_ref()).await }
+    };
+    let code = |reason: &str| {
+        format!(
+            "exports.onExecutePostLogin = async (event, api) => {{ \
+               if (event.user.email.startsWith('api-deny-')) api.access.deny('{reason} ' + event.secrets.SUFFIX); }};"
+        )
+    };
+    let (status, action) = call(
+        Method::POST,
+        "/api/v2/actions/actions",
+        Some(json!({
+            "name": "deny-by-api",
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "code": code("first"),
+            "secrets": [{"name": "SUFFIX", "value": "(secret)"}],
+            "runtime": "node18",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    let id = action["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        action["supported_triggers"],
+        json!([{"id": "post-login", "version": "v3"}])
+    );
+    assert_eq!(action["secrets"][0]["name"], "SUFFIX");
+    assert!(
+        action["secrets"][0].get("value").is_none(),
+        "secret values are never returned"
+    );
+    assert_eq!(action["all_changes_deployed"], false);
+
+    // Only a deployed action can be bound.
+    let bind = json!({"bindings": [{"ref": {"type": "action_name", "value": "deny-by-api"}, "display_name": "Deny"}]});
+    let (status, _) = call(
+        Method::PATCH,
+        "/api/v2/actions/triggers/post-login/bindings",
+        Some(bind.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, version) = call(
+        Method::POST,
+        &format!("/api/v2/actions/actions/{id}/deploy"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{version}");
+    assert_eq!(version["number"], 1);
+    let (status, bound) = call(
+        Method::PATCH,
+        "/api/v2/actions/triggers/post-login/bindings",
+        Some(bind),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{bound}");
+    assert_eq!(bound["bindings"][0]["display_name"], "Deny");
+    assert_eq!(bound["bindings"][0]["action"]["id"], id.as_str());
+
+    let denied = email("api-deny-");
+    assert_eq!(app.signup(DB, &denied, STRONG).await.0, StatusCode::OK);
+    assert_eq!(
+        app.login(&denied, STRONG).await,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "first (secret)"})
+        )
+    );
+    let allowed = email("api-ok-");
+    assert_eq!(app.signup(DB, &allowed, STRONG).await.0, StatusCode::OK);
+    assert_eq!(app.login(&allowed, STRONG).await.0, StatusCode::OK);
+
+    // A changed draft does not run until it is deployed.
+    let (status, draft) = call(
+        Method::PATCH,
+        &format!("/api/v2/actions/actions/{id}"),
+        Some(json!({"code": code("second")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    assert_eq!(draft["all_changes_deployed"], false);
+    assert_eq!(
+        app.login(&denied, STRONG).await.1["error_description"],
+        "first (secret)"
+    );
+    call(
+        Method::POST,
+        &format!("/api/v2/actions/actions/{id}/deploy"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.login(&denied, STRONG).await.1["error_description"],
+        "second (secret)"
+    );
+
+    let (_, listed) = call(
+        Method::GET,
+        "/api/v2/actions/triggers/post-login/bindings",
+        None,
+    )
+    .await;
+    assert_eq!(listed["total"], 1);
+    let (_, triggers) = call(Method::GET, "/api/v2/actions/triggers", None).await;
+    assert!(
+        triggers["triggers"]
+            .as_array()
+            .expect("triggers")
+            .iter()
+            .any(|t| t["id"] == "pre-user-registration")
+    );
+
+    // Deleting the action unbinds it.
+    let (status, _) = call(
+        Method::DELETE,
+        &format!("/api/v2/actions/actions/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.login(&denied, STRONG).await.0, StatusCode::OK);
+    let (status, body) = call(Method::GET, &format!("/api/v2/actions/actions/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = call(Method::GET, "/api/v2/actions/actions", None).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -114,7 +114,7 @@ grant_types = ["client_credentials"]
 [[client_grants]]
 client_id = "backend"
 audience = "http://127.0.0.1:{port}/api/v2/"
-scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs", "read:anomaly_blocks", "delete:anomaly_blocks", "create:user_tickets", "read:guardian_factors", "read:mfa_policies", "update:guardian_factors", "update:mfa_policies", "create:guardian_enrollment_tickets"]
+scope = ["read:users", "create:users", "update:users", "delete:users", "read:logs", "read:anomaly_blocks", "delete:anomaly_blocks", "create:user_tickets", "read:guardian_factors", "read:mfa_policies", "update:guardian_factors", "update:mfa_policies", "create:guardian_enrollment_tickets", "read:actions", "create:actions", "update:actions", "delete:actions"]
 
 [[client_grants]]
 client_id = "reader"
