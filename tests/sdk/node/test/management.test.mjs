@@ -418,3 +418,39 @@ describe("ManagementClient logs", () => {
         assert.equal(err.body.errorCode, "inexistent_log");
     });
 });
+
+describe("auth0 ManagementClient — actions", () => {
+    test("create, deploy and bind an Action; it refuses a login; unbind and delete", async () => {
+        const name = `sdk-deny-${Date.now()}`;
+        const action = await mgmt.actions.create({
+            name,
+            supported_triggers: [{ id: "post-login", version: "v3" }],
+            code: "exports.onExecutePostLogin = async (event, api) => { if (event.user.email.startsWith('sdk-deny-')) api.access.deny(event.secrets.REASON); };",
+            secrets: [{ name: "REASON", value: "Not through the SDK." }],
+        });
+        assert.equal(action.name, name);
+        assert.deepEqual(action.supported_triggers, [{ id: "post-login", version: "v3" }]);
+        const version = await mgmt.actions.deploy(action.id);
+        assert.equal(version.number, 1);
+        const bound = await mgmt.actions.triggers.bindings.updateMany("post-login", {
+            bindings: [{ ref: { type: "action_id", value: action.id }, display_name: "SDK deny" }],
+        });
+        assert.equal(bound.bindings[0].action.id, action.id);
+
+        const email = `sdk-deny-${uniqueEmail()}`;
+        await spa.database.signUp({ email, password: STRONG_PASSWORD, connection: DB_CONNECTION });
+        const err = await rejection(
+            auth.getTokenByPassword({ username: email, password: STRONG_PASSWORD, realm: DB_CONNECTION }),
+        );
+        assert.ok(err instanceof TokenByPasswordError, `got ${err}`);
+        assert.equal(err.cause.error, "access_denied");
+        assert.equal(err.cause.error_description, "Not through the SDK.");
+
+        await mgmt.actions.triggers.bindings.updateMany("post-login", { bindings: [] });
+        await mgmt.actions.delete(action.id);
+        const gone = await rejection(mgmt.actions.get(action.id));
+        assert.equal(gone.statusCode, 404);
+        const [user] = await mgmt.users.listUsersByEmail({ email });
+        created.push(user.user_id);
+    });
+});
