@@ -75,6 +75,7 @@ pub struct LoginDecision {
 pub enum LoginProtocol {
     Password,
     WebLogin,
+    RefreshToken,
 }
 
 /// The Actions bound to `trigger`, in order: those deployed from files, then those bound
@@ -335,6 +336,7 @@ pub async fn post_login(
     let protocol = match protocol {
         LoginProtocol::Password => "oauth2-password",
         LoginProtocol::WebLogin => "oidc-basic-profile",
+        LoginProtocol::RefreshToken => "oauth2-refresh-token",
     };
     let mut outcome = ScriptOutcome::default();
 

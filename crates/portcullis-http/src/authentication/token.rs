@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::Error;
 use portcullis_core::config::grant;
 use portcullis_core::flows::client_auth::{ClientCredentials, authenticate};
-use portcullis_core::flows::extensibility::CustomClaims;
+use portcullis_core::flows::extensibility::{self, CustomClaims, LoginProtocol};
 use portcullis_core::flows::login::{PasswordLogin, password_login};
 use portcullis_core::flows::tokens::{
     TokenRequest, TokenSet, client_credentials, issue_user_tokens, resolve_user_audience,
@@ -138,8 +138,19 @@ pub async fn token(
     } else if grant_type == grant::REFRESH_TOKEN {
         let token = require_string(&mut o, "refresh_token")?;
         let scope = take_string(&mut o, "scope")?;
-        let refreshed =
+        let mut refreshed =
             refresh::redeem(tenant, client, &token, scope.as_deref(), &requester).await?;
+        // The post-login Rules and Actions run for a refresh too; they may refuse it or add
+        // claims (a second factor cannot be asked for here).
+        let decision = extensibility::post_login(
+            tenant,
+            client,
+            &mut refreshed.user,
+            &requester,
+            LoginProtocol::RefreshToken,
+            Some(&refreshed.scope),
+        )
+        .await?;
         let api = resolve_user_audience(tenant, refreshed.audience.as_deref())?;
         let mut tokens = issue_user_tokens(
             tenant,
@@ -148,6 +159,7 @@ pub async fn token(
             api.as_ref(),
             TokenRequest {
                 scope: Some(&refreshed.scope),
+                claims: Some(&decision.claims),
                 ..TokenRequest::default()
             },
         )?;

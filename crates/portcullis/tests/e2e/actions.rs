@@ -56,6 +56,9 @@ exports.onExecutePostLogin = async (event, api) => {
   if (event.user.email.startsWith("mfa-")) {
     api.multifactor.enable("any");
   }
+  if (event.transaction.protocol === "oauth2-refresh-token" && event.user.email.startsWith("norefresh-")) {
+    return api.access.deny("Refreshing is not allowed.");
+  }
   api.idToken.setCustomClaim("https://example.com/plan", event.user.app_metadata.plan || "none");
   api.idToken.setCustomClaim("iss", "forged");
   api.accessToken.setCustomClaim("https://example.com/logins", event.stats.logins_count);
@@ -514,4 +517,90 @@ async fn actions_deployed_and_bound_through_the_management_api_run_at_login() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = call(Method::GET, "/api/v2/actions/actions", None).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn post_login_runs_for_refresh_tokens_too() {
+    let app = tenant().await;
+    let refresh = |address: String| {
+        let app = &app;
+        async move {
+            let (status, tokens) = app
+                .post_form(
+                    "/oauth/token",
+                    &[
+                        (
+                            "grant_type",
+                            "http://auth0.com/oauth/grant-type/password-realm",
+                        ),
+                        ("client_id", "rotating"),
+                        ("realm", DB),
+                        ("username", &address),
+                        ("password", STRONG),
+                        ("scope", "openid offline_access"),
+                    ],
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{tokens}");
+            let token = tokens["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned();
+            app.post_form(
+                "/oauth/token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "rotating"),
+                    ("refresh_token", &token),
+                ],
+            )
+            .await
+        }
+    };
+    let allowed = email("refresh-");
+    assert_eq!(app.signup(DB, &allowed, STRONG).await.0, StatusCode::OK);
+    let (status, tokens) = refresh(allowed).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id = claims(tokens["id_token"].as_str().expect("id_token"));
+    assert_eq!(
+        id["https://example.com/region"], "eu",
+        "claims on refreshed tokens too"
+    );
+
+    let refused = email("norefresh-");
+    assert_eq!(app.signup(DB, &refused, STRONG).await.0, StatusCode::OK);
+    assert_eq!(
+        refresh(refused).await,
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "Refreshing is not allowed."})
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_hosted_sign_up_page_shows_the_actions_user_message() {
+    use crate::web_login::{Browser, authorize_path, pkce, query_param};
+
+    let app = tenant().await;
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, signup_page, _) = browser
+        .get(&authorize_path(&challenge, "&screen_hint=signup"))
+        .await;
+    assert!(signup_page.starts_with("/u/signup?"), "{signup_page}");
+    let state = query_param(&signup_page, "state").expect("state");
+    let address = format!("{}@denied.example", unique("page-"));
+    let (status, _, page) = browser
+        .post(
+            "/u/signup",
+            &[("state", &state), ("email", &address), ("password", STRONG)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("Sign-ups from this domain are not allowed."),
+        "{page}"
+    );
+    assert!(page.contains(&address), "the form keeps the e-mail");
 }
