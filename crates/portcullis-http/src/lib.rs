@@ -9,6 +9,7 @@ mod authentication;
 mod cookies;
 pub mod extract;
 mod management;
+pub mod operations;
 mod pages;
 pub mod wire;
 
@@ -36,12 +37,18 @@ pub fn router(tenant: Tenant) -> Result<Router, String> {
     let cors = cors_layer(&tenant);
     let pages = Arc::new(pages::Pages::new(&tenant.config.branding)?);
     let state = AppState { tenant, pages };
+    operations::install_metrics();
     Ok(Router::new()
+        .route("/health", axum::routing::get(operations::health))
+        .route("/health/ready", axum::routing::get(operations::ready))
+        .route("/testall", axum::routing::get(operations::testall))
+        .route("/metrics", axum::routing::get(operations::metrics))
         .merge(authentication::routes())
         .merge(management::routes())
         .merge(pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(operations::track))
         // Outside the routes, so that preflight requests (OPTIONS) reach it before a route
         // answers 405. Only the origins the clients register are allowed, without
         // credentials.

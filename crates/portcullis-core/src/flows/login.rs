@@ -39,7 +39,33 @@ pub struct LoggedIn {
     pub claims: CustomClaims,
 }
 
+/// A password login under every protection, counted by outcome for the operator's metrics
+/// (`portcullis_logins_total{outcome}`).
 pub async fn password_login(
+    tenant: &Tenant,
+    client: &Client,
+    grant_type: &str,
+    login: &PasswordLogin,
+) -> Result<LoggedIn, Error> {
+    let result = checked_password_login(tenant, client, grant_type, login).await;
+    let outcome = match &result {
+        Ok(_) => "success",
+        Err(Error::WrongCredentials { .. }) => "wrong_credentials",
+        Err(Error::UserBlocked) => "blocked",
+        Err(Error::TooManyAttempts) => "too_many_attempts",
+        Err(Error::SuspiciousIp) => "suspicious_ip",
+        Err(Error::PasswordLeaked) => "password_leaked",
+        Err(Error::MfaRequired { .. } | Error::MfaRegistrationRequired { .. }) => "mfa_required",
+        Err(
+            Error::LoginDenied { .. } | Error::RuleUnauthorized { .. } | Error::ScriptFailed(_),
+        ) => "denied_by_script",
+        Err(_) => "error",
+    };
+    metrics::counter!("portcullis_logins_total", "outcome" => outcome).increment(1);
+    result
+}
+
+async fn checked_password_login(
     tenant: &Tenant,
     client: &Client,
     grant_type: &str,

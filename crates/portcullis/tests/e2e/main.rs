@@ -11,6 +11,7 @@ mod hostile;
 mod logs;
 mod management;
 mod mfa;
+mod operations;
 mod password_rules;
 mod refresh;
 mod reset;
