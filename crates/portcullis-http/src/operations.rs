@@ -65,7 +65,9 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics` in Prometheus' text format.
-pub async fn metrics() -> Response {
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    // Sampled when scraped: password hashes waiting for a hashing thread.
+    metrics::gauge!("portcullis_hash_queue_depth").set(app.tenant.hasher.queue_depth() as f64);
     match metrics_handle() {
         Some(handle) => {
             let mut response = handle.render().into_response();

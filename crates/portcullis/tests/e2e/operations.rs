@@ -47,6 +47,7 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
         "http_request_duration_seconds_bucket{method=\"POST\",route=\"/oauth/token\"",
         "portcullis_logins_total{outcome=\"success\"}",
         "portcullis_logins_total{outcome=\"wrong_credentials\"}",
+        "portcullis_hash_queue_depth",
     ] {
         assert!(body.contains(expected), "{expected} in\n{body}");
     }
