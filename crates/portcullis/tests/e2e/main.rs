@@ -18,4 +18,5 @@ mod reset;
 mod signup;
 mod throttling;
 mod token;
+mod token_attacks;
 mod web_login;
