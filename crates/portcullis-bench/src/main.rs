@@ -37,6 +37,12 @@ struct Args {
     /// Only the Actions measurement (section 6).
     #[arg(long)]
     only_actions: bool,
+    /// Only the user-enumeration timing comparison (section 7).
+    #[arg(long)]
+    only_enumeration: bool,
+    /// Logins of each kind in the enumeration comparison.
+    #[arg(long, default_value_t = 1000)]
+    tries: usize,
 }
 
 struct Server {
@@ -87,6 +93,9 @@ async fn main() -> anyhow::Result<()> {
     println!("machine: {cores} cores; {} s per measurement", args.seconds);
     if args.only_actions {
         return actions(&args, cores, duration).await;
+    }
+    if args.only_enumeration {
+        return enumeration(&args).await;
     }
 
     // 1. The ceiling: argon2id (the server's parameters) on every core at once.
@@ -341,7 +350,78 @@ async fn main() -> anyhow::Result<()> {
         args.rounds,
         ratios[ratios.len() / 2]
     );
-    actions(&args, cores, duration).await
+    actions(&args, cores, duration).await?;
+    enumeration(&args).await
+}
+
+/// 7. No user enumeration by timing: a wrong password for an existing user and any password
+///    for an unknown one, one request at a time, interleaved, `--tries` of each; the medians
+///    must differ by less than 5 %. Brute-force protection is off here so that every attempt
+///    reaches the hash (a blocked identifier answers without one, alike for both kinds).
+async fn enumeration(args: &Args) -> anyhow::Result<()> {
+    let (server, base) = start_server_with(
+        args,
+        "enumeration",
+        "[attack_protection.brute_force_protection]\nenabled = false\n",
+    )?;
+    let http = reqwest::Client::new();
+    wait_until_up(&http, &base).await?;
+    let signup = http
+        .post(format!("{base}/dbconnections/signup"))
+        .json(&json!({"client_id": "bench", "connection": "db", "email": "known@example.com", "password": PASSWORD}))
+        .send()
+        .await?;
+    if !signup.status().is_success() {
+        bail!("sign-up failed: {}", signup.text().await?);
+    }
+    let attempt = |username: String| {
+        let http = http.clone();
+        let url = format!("{base}/oauth/token");
+        async move {
+            let form = [
+                (
+                    "grant_type",
+                    "http://auth0.com/oauth/grant-type/password-realm".to_owned(),
+                ),
+                ("client_id", "bench".to_owned()),
+                ("realm", "db".to_owned()),
+                ("username", username),
+                ("password", "Wrong-Password-42".to_owned()),
+            ];
+            let started = Instant::now();
+            let response = http.post(url).form(&form).send().await?;
+            let status = response.status();
+            let body = response.text().await?;
+            anyhow::Ok((started.elapsed(), status, body))
+        }
+    };
+    // Warm-up, and the answers must be the same.
+    let (_, known_status, known_body) = attempt("known@example.com".to_owned()).await?;
+    let (_, unknown_status, unknown_body) = attempt("nobody-0@example.com".to_owned()).await?;
+    if (known_status, &known_body) != (unknown_status, &unknown_body) {
+        bail!("the answers differ: {known_status} {known_body} / {unknown_status} {unknown_body}");
+    }
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for n in 0..args.tries {
+        known.push(attempt("known@example.com".to_owned()).await?.0);
+        unknown.push(attempt(format!("nobody-{n}@example.com")).await?.0);
+    }
+    drop(server);
+    let percentile = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() - 1) as f64 * p / 100.0).round() as usize].as_secs_f64() * 1e3
+    };
+    let (k50, u50) = (percentile(&mut known, 50.0), percentile(&mut unknown, 50.0));
+    println!(
+        "user enumeration by timing, {} logins of each kind, interleaved: existing user with a wrong password p10 {:.2} / p50 {k50:.2} / p90 {:.2} ms; unknown user p10 {:.2} / p50 {u50:.2} / p90 {:.2} ms; medians differ by {:.2} % (target < 5 %)",
+        args.tries,
+        percentile(&mut known, 10.0),
+        percentile(&mut known, 90.0),
+        percentile(&mut unknown, 10.0),
+        percentile(&mut unknown, 90.0),
+        (k50 - u50).abs() / u50.min(k50) * 100.0
+    );
+    Ok(())
 }
 
 /// The trivial post-login Action of the Actions measurement.
