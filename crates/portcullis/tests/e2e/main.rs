@@ -15,6 +15,7 @@ mod operations;
 mod password_rules;
 mod refresh;
 mod reset;
+mod shutdown;
 mod signup;
 mod throttling;
 mod token;
