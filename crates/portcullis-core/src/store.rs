@@ -257,6 +257,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn bindings(&self) -> Result<Vec<BindingRecord>, StoreError>;
 
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// The connection pool's open and idle connections, for the operator's metrics.
+    fn pool_usage(&self) -> Option<(u32, u32)> {
+        None
+    }
     async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
 
     /// Deletes log events older than `before`; how many.

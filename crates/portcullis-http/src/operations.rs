@@ -68,6 +68,12 @@ pub async fn track(request: Request, next: Next) -> Response {
 pub async fn metrics(State(app): State<AppState>) -> Response {
     // Sampled when scraped: password hashes waiting for a hashing thread.
     metrics::gauge!("portcullis_hash_queue_depth").set(app.tenant.hasher.queue_depth() as f64);
+    // And the database pool's connections in use and idle.
+    if let Some((open, idle)) = app.tenant.store.pool_usage() {
+        let busy = open.saturating_sub(idle);
+        metrics::gauge!("portcullis_db_pool_connections", "state" => "busy").set(f64::from(busy));
+        metrics::gauge!("portcullis_db_pool_connections", "state" => "idle").set(f64::from(idle));
+    }
     match metrics_handle() {
         Some(handle) => {
             let mut response = handle.render().into_response();

@@ -883,6 +883,10 @@ macro_rules! impl_store {
                     .collect())
             }
 
+            fn pool_usage(&self) -> Option<(u32, u32)> {
+                Some((self.pool.size(), self.pool.num_idle() as u32))
+            }
+
             async fn put_setting(&self, name: &str, value: &str) -> Result<(), portcullis_core::store::StoreError> {
                 sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
                     .bind(name)
