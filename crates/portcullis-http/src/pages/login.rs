@@ -115,15 +115,13 @@ fn web_message(app: &AppState, redirect_uri: &str, fields: &[(String, String)]) 
         .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
         .collect();
     let message = serde_json::json!({"type": "authorization_response", "response": response});
-    // JSON inside a script: `<` escaped so that no value can close the script element.
-    let script_json = |v: &Value| v.to_string().replace('<', "\\u003c");
     let mut response = show(
         app,
         StatusCode::OK,
         "web-message.html",
         minijinja::context! {
-            target_origin => script_json(&Value::from(web::origin_of(redirect_uri))),
-            message => script_json(&message),
+            target_origin => script_json(web::origin_of(redirect_uri)),
+            message => script_json(message),
         },
     );
     // The page must load inside the application's iframe.
@@ -254,27 +252,41 @@ pub async fn authorize(
     } else {
         "/u/login"
     };
-    let mut authorization = authorization;
-    let transaction = web::bind_to_browser(&mut authorization);
-    match tenant.keys.seal(&authorization) {
-        Ok(sealed) => {
+    match new_transaction(tenant, authorization) {
+        Ok((sealed, transaction_cookie)) => {
             let query = serde_urlencoded::to_string([("state", sealed)]).unwrap_or_default();
             let mut response = redirect(&format!("{screen}?{query}"));
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                cookie_header(
-                    tenant,
-                    TRANSACTION_COOKIE,
-                    &transaction,
-                    TRANSACTION_PATH,
-                    600,
-                    SameSite::Lax,
-                ),
-            );
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, transaction_cookie);
             response
         }
-        Err(e) => failure(&app, "Error", &Error::Key(e)),
+        Err(e) => failure(&app, "Error", &e),
     }
+}
+
+/// A hosted-page transaction for `authorization`, bound to this browser: the sealed `state`
+/// the pages carry, and the transaction cookie to set with the first of them.
+fn new_transaction(
+    tenant: &Tenant,
+    mut authorization: Authorization,
+) -> Result<(String, HeaderValue), Error> {
+    let transaction = web::bind_to_browser(&mut authorization);
+    let sealed = tenant.keys.seal(&authorization).map_err(Error::Key)?;
+    let cookie = cookie_header(
+        tenant,
+        TRANSACTION_COOKIE,
+        &transaction,
+        TRANSACTION_PATH,
+        600,
+        SameSite::Lax,
+    );
+    Ok((sealed, cookie))
+}
+
+/// A JSON value to write inside a `<script>`: `<` escaped so no value can close the element.
+fn script_json(value: impl Into<Value>) -> String {
+    value.into().to_string().replace('<', "\\u003c")
 }
 
 /// `/authorize` for a browser with a session: the answer at once, unless MFA is required
@@ -351,32 +363,21 @@ async fn session_answer(
 /// transaction for `authorization`, bound to this browser.
 async fn second_factor_page(
     app: &AppState,
-    mut authorization: Authorization,
+    authorization: Authorization,
     mfa_token: &str,
     enrolled: bool,
 ) -> Response {
-    let tenant = &app.tenant;
-    let transaction = web::bind_to_browser(&mut authorization);
-    let sealed = match tenant.keys.seal(&authorization) {
-        Ok(sealed) => sealed,
-        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    let (sealed, transaction_cookie) = match new_transaction(&app.tenant, authorization) {
+        Ok(transaction) => transaction,
+        Err(e) => return failure(app, "Error", &e),
     };
     let mut page = if enrolled {
         otp_form(app, StatusCode::OK, &sealed, mfa_token, None).await
     } else {
         start_enrollment(app, &sealed, mfa_token).await
     };
-    page.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(
-            tenant,
-            TRANSACTION_COOKIE,
-            &transaction,
-            TRANSACTION_PATH,
-            600,
-            SameSite::Lax,
-        ),
-    );
+    page.headers_mut()
+        .append(header::SET_COOKIE, transaction_cookie);
     page
 }
 
@@ -413,19 +414,17 @@ async fn ticket_login(
 /// iframe and posts it, with the ticket, to `/u/co-verify`.
 fn verification_page_for(
     app: &AppState,
-    mut authorization: Authorization,
+    authorization: Authorization,
     ticket: &str,
     co_id: &str,
     location: &str,
 ) -> Response {
     let tenant = &app.tenant;
-    let transaction = web::bind_to_browser(&mut authorization);
-    let sealed = match tenant.keys.seal(&authorization) {
-        Ok(sealed) => sealed,
-        Err(e) => return failure(app, "Error", &Error::Key(e)),
+    let (sealed, transaction_cookie) = match new_transaction(tenant, authorization) {
+        Ok(transaction) => transaction,
+        Err(e) => return failure(app, "Error", &e),
     };
     let own_origin = web::origin_of(&tenant.config.issuer);
-    let script_json = |v: &str| Value::from(v).to_string().replace('<', "\\u003c");
     let verification_url = format!(
         "{location}#{}",
         serde_urlencoded::to_string([("origin", own_origin)]).unwrap_or_default()
@@ -442,17 +441,8 @@ fn verification_page_for(
             co_id => script_json(co_id),
         },
     );
-    page.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(
-            tenant,
-            TRANSACTION_COOKIE,
-            &transaction,
-            TRANSACTION_PATH,
-            600,
-            SameSite::Lax,
-        ),
-    );
+    page.headers_mut()
+        .append(header::SET_COOKIE, transaction_cookie);
     page
 }
 

@@ -604,3 +604,74 @@ async fn the_hosted_sign_up_page_shows_the_actions_user_message() {
     );
     assert!(page.contains(&address), "the form keeps the e-mail");
 }
+
+#[tokio::test]
+async fn bad_input_to_the_actions_api_is_refused_and_changes_nothing() {
+    use reqwest::Method;
+
+    let app = TestApp::spawn().await;
+    let admin = app.management_token().await;
+    let trigger = json!([{"id": "post-login", "version": "v3"}]);
+    for body in [
+        json!({"supported_triggers": trigger, "code": ""}),
+        json!({"name": "x", "supported_triggers": [{"id": "on-everything"}]}),
+        json!({"name": "x", "supported_triggers": "post-login"}),
+        json!({"name": "x", "supported_triggers": trigger, "secrets": "not-a-list"}),
+        json!({"name": "x", "supported_triggers": trigger, "secrets": [{"name": "A"}]}),
+        json!({"name": "x", "supported_triggers": trigger, "code": 42}),
+        json!({"name": "x", "supported_triggers": trigger, "surprise": true}),
+        json!("not an object"),
+    ] {
+        let (status, answer) = app
+            .send(Method::POST, "/api/v2/actions/actions", &admin, Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {answer}");
+        assert_eq!(answer["statusCode"], 400, "{answer}");
+    }
+    for body in [
+        json!({"bindings": [{"ref": {"type": "action_id"}}]}),
+        json!({"bindings": [{"ref": {"type": "nonsense", "value": "x"}}]}),
+        json!({"bindings": "x"}),
+        json!({}),
+    ] {
+        let (status, _) = app
+            .send(
+                Method::PATCH,
+                "/api/v2/actions/triggers/post-login/bindings",
+                &admin,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let (status, _) = app
+        .send(
+            Method::GET,
+            "/api/v2/actions/triggers/on-everything/bindings",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A binding to an action that does not exist.
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            "/api/v2/actions/triggers/post-login/bindings",
+            &admin,
+            Some(&json!({"bindings": [{"ref": {"type": "action_id", "value": "nope"}}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, listed) = app
+        .send(Method::GET, "/api/v2/actions/actions", &admin, None)
+        .await;
+    assert_eq!(listed["total"], 0, "nothing was stored: {listed}");
+    assert!(app.store.bindings().await.expect("bindings").is_empty());
+    // Without the scopes, nothing at all.
+    let (status, _) = app
+        .send(Method::GET, "/api/v2/actions/actions", "not-a-token", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

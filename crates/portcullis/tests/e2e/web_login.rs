@@ -1312,3 +1312,102 @@ async fn a_code_is_bound_to_its_client_and_redirect_uri_and_pkce_cannot_be_downg
         Some("invalid_request")
     );
 }
+
+#[tokio::test]
+async fn bad_input_to_the_browser_endpoints_is_a_4xx_and_signs_nobody_in() {
+    let app = TestApp::spawn().await;
+    let users = app.user_count().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let post = |path: &'static str, body: &'static str, content_type: &'static str| {
+        let (http, base) = (http.clone(), app.base.clone());
+        async move {
+            http.post(format!("{base}{path}"))
+                .header("Origin", "http://localhost:8080")
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("post")
+                .status()
+        }
+    };
+    for (path, body, content_type) in [
+        ("/co/authenticate", "{not json", "application/json"),
+        (
+            "/co/authenticate",
+            "{\"client_id\": \"embedded\"}",
+            "application/json",
+        ),
+        (
+            "/co/authenticate",
+            "{\"client_id\": 7, \"username\": \"a\", \"password\": \"b\"}",
+            "application/json",
+        ),
+        ("/co/authenticate", "x", "text/plain"),
+        (
+            "/u/login",
+            "state=forged&username=a&password=b",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/u/signup",
+            "state=forged&email=a%40example.com&password=Correct-Horse-9",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/u/mfa-otp-challenge",
+            "state=forged&mfa_token=x&code=123456",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/u/mfa-otp-enrollment",
+            "state=forged&enrollment=x&code=1",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/u/mfa-recovery-code",
+            "state=forged&code=x",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/u/co-verify",
+            "state=forged&login_ticket=x&co_verifier=y",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/u/reset-password",
+            "\u{1}\u{2}",
+            "application/x-www-form-urlencoded",
+        ),
+    ] {
+        let status = post(path, body, content_type).await;
+        assert!(status.is_client_error(), "{path} {body} -> {status}");
+    }
+    for path in [
+        "/u/continue?answer=forged",
+        "/u/login?state=%00",
+        "/authorize?client_id=my-spa&response_type=code&redirect_uri=%FF",
+        "/authorize?client_id=embedded&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&login_ticket=forged",
+    ] {
+        let response = http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().expect("location").to_owned())
+            .unwrap_or_default();
+        assert!(
+            status.is_client_error() || query_param(&location, "error").is_some(),
+            "{path} -> {status} {location}"
+        );
+        assert!(query_param(&location, "code").is_none());
+    }
+    assert_eq!(app.user_count().await, users, "nothing was created");
+}
