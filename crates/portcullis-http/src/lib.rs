@@ -19,6 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use portcullis_core::Tenant;
 use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -38,14 +39,8 @@ pub fn router(tenant: Tenant) -> Result<Router, String> {
     let pages = Arc::new(pages::Pages::new(&tenant.config.branding)?);
     let state = AppState { tenant, pages };
     operations::install_metrics();
-    Ok(Router::new()
-        .route("/health", axum::routing::get(operations::health))
-        .route("/health/ready", axum::routing::get(operations::ready))
-        .route("/testall", axum::routing::get(operations::testall))
-        .route("/metrics", axum::routing::get(operations::metrics))
-        .merge(authentication::routes())
-        .merge(management::routes())
-        .merge(pages::routes())
+    Ok(all_routes()
+        .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(operations::track))
@@ -59,6 +54,53 @@ pub fn router(tenant: Tenant) -> Result<Router, String> {
             Duration::from_secs(30),
         ))
         .with_state(state))
+}
+
+/// Every route of the server, in one table.
+fn all_routes() -> Routes {
+    Routes::new()
+        .route("/health", get(operations::health))
+        .route("/health/ready", get(operations::ready))
+        .route("/testall", get(operations::testall))
+        .route("/metrics", get(operations::metrics))
+        .route("/openapi.json", get(operations::openapi))
+        .merge(authentication::routes())
+        .merge(management::routes())
+        .merge(pages::routes())
+}
+
+/// Every path the server routes, as its pattern (`{name}` for a parameter): what the OpenAPI
+/// document must describe, no more and no less.
+pub fn routed_paths() -> Vec<&'static str> {
+    all_routes().paths
+}
+
+/// A router that remembers the paths it routes, so that the OpenAPI document can be checked
+/// against the router itself rather than against a second list.
+pub(crate) struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    pub(crate) fn new() -> Self {
+        Self {
+            router: Router::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    pub(crate) fn route(mut self, path: &'static str, methods: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, methods);
+        self.paths.push(path);
+        self
+    }
+
+    fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.paths.extend(other.paths);
+        self
+    }
 }
 
 /// Browsers may call the Authentication API from the origins the clients register.

@@ -111,3 +111,19 @@ pub async fn ready(State(app): State<AppState>) -> Response {
         }
     }
 }
+
+/// The OpenAPI document of every endpoint, as kept in the repository (`docs/openapi.json`);
+/// a test checks it against the router.
+const OPENAPI_DOCUMENT: &str = include_str!("../../../docs/openapi.json");
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_DOCUMENT,
+    )
+        .into_response()
+}

@@ -10,15 +10,15 @@ use crate::AppState;
 
 pub async fn openid_configuration(State(app): State<AppState>) -> Json<Value> {
     let issuer = &app.tenant.config.issuer;
+    // Only endpoints that are served are advertised: Auth0 also lists the device authorization
+    // and dynamic registration endpoints, which Portcullis does not offer.
     Json(json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}authorize"),
         "token_endpoint": format!("{issuer}oauth/token"),
-        "device_authorization_endpoint": format!("{issuer}oauth/device/code"),
         "userinfo_endpoint": format!("{issuer}userinfo"),
         "mfa_challenge_endpoint": format!("{issuer}mfa/challenge"),
         "jwks_uri": format!("{issuer}.well-known/jwks.json"),
-        "registration_endpoint": format!("{issuer}oidc/register"),
         "revocation_endpoint": format!("{issuer}oauth/revoke"),
         "end_session_endpoint": format!("{issuer}oidc/logout"),
         "scopes_supported": ["openid", "profile", "offline_access", "name", "given_name", "family_name",

@@ -9,13 +9,12 @@ mod signup;
 mod token;
 mod userinfo;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-use crate::AppState;
+use crate::Routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub(crate) fn routes() -> Routes {
+    Routes::new()
         .route("/dbconnections/signup", post(signup::sign_up))
         .route(
             "/dbconnections/change_password",

@@ -10,18 +10,17 @@ mod tickets;
 mod user_blocks;
 mod users;
 
-use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use portcullis_core::Error;
 use portcullis_core::logs::Actor;
 use portcullis_core::tokens::AccessClaims;
 
-use crate::AppState;
 use crate::extract::bearer_token;
+use crate::{AppState, Routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub(crate) fn routes() -> Routes {
+    Routes::new()
         .route("/api/v2/users", get(users::list).post(users::create))
         .route(
             "/api/v2/users/{id}",

@@ -7,7 +7,6 @@ mod reset;
 mod unblock;
 mod verify;
 
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -17,11 +16,11 @@ use serde::Serialize;
 pub use render::Pages;
 pub(crate) use render::data;
 
-use crate::AppState;
 use crate::wire::page::page_message;
+use crate::{AppState, Routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub(crate) fn routes() -> Routes {
+    Routes::new()
         .route("/authorize", get(login::authorize))
         .route("/u/login", get(login::show_login).post(login::submit))
         .route("/u/mfa-otp-challenge", post(login::submit_otp))

@@ -445,6 +445,28 @@ pub fn claims(jwt: &str) -> Value {
     serde_json::from_slice(&bytes).expect("json")
 }
 
+/// Starts `portcullis serve` with `config`; the caller stops it.
+pub fn start_server(config: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Waits until the server at `base` answers.
+pub async fn wait_up(http: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if http.get(format!("{base}/health")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("server at {base} did not start");
+}
+
 /// A server process of the binary under test.
 pub struct ServerProcess(std::process::Child);
 
@@ -464,7 +486,7 @@ pub struct Nodes {
     _processes: Vec<ServerProcess>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()

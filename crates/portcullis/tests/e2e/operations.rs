@@ -58,3 +58,72 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
     assert!(body.contains("route=\"/api/v2/users/{id}\""), "{body}");
     assert!(!body.contains("nobody"));
 }
+
+/// The OpenAPI document served at `/openapi.json` is the repository's `docs/openapi.json`, and
+/// it describes exactly what the router routes: every path, and on each path exactly the
+/// methods that do not answer 405.
+#[tokio::test]
+async fn the_openapi_document_matches_the_router() {
+    let app = TestApp::spawn().await;
+    let (status, served) = app.get("/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let kept: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/openapi.json"))
+            .expect("docs/openapi.json is JSON");
+    assert_eq!(served, kept, "the served document is the repository's");
+
+    let documented: std::collections::BTreeSet<String> = kept["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .cloned()
+        .collect();
+    let routed: std::collections::BTreeSet<String> = portcullis_http::routed_paths()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        routed.difference(&documented).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "routed but not documented"
+    );
+    assert_eq!(
+        documented.difference(&routed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "documented but not routed"
+    );
+
+    for (path, operations) in kept["paths"].as_object().expect("paths") {
+        // Parameters filled with a value no record has: handlers answer 4xx, never 405.
+        let concrete = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "none"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let documented = operations.get(method).is_some();
+            let response = app
+                .http
+                .request(
+                    method.to_uppercase().parse().expect("method"),
+                    format!("{}{concrete}", app.base),
+                )
+                .send()
+                .await
+                .expect("send");
+            let routed = response.status() != StatusCode::METHOD_NOT_ALLOWED;
+            assert_eq!(
+                routed,
+                documented,
+                "{} {path}: routed {routed}, documented {documented}",
+                method.to_uppercase()
+            );
+        }
+    }
+}

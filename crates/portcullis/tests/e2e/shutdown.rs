@@ -1,33 +1,13 @@
 //! Graceful shutdown: a terminated server finishes the requests it accepted, exits cleanly,
 //! and what it acknowledged is there after a restart.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{DB, STRONG, tenant_toml, unique};
-
-fn start(config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn")
-}
-
-async fn wait_up(http: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if http.get(format!("{base}/health")).send().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {base} did not start");
-}
+use crate::helpers::{DB, STRONG, start_server as start, tenant_toml, unique, wait_up};
 
 #[tokio::test]
 async fn a_terminated_server_finishes_accepted_requests_and_keeps_them() {
