@@ -171,12 +171,26 @@ impl KeyRing {
     }
 
     pub async fn reload(&self, store: &dyn Store) -> Result<(), KeyError> {
-        let mut records = store.signing_keys().await?;
-        records.sort_by_key(|r| std::cmp::Reverse(r.generation));
-        let loaded = records.iter().map(load).collect::<Result<Vec<_>, _>>()?;
+        let loaded = Self::load_all(store.signing_keys().await?)?;
         let mut guard = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        *guard = loaded.into_iter().map(Arc::new).collect();
+        *guard = loaded;
         Ok(())
+    }
+
+    /// A ring of exactly these keys, without a store (tools and fuzzing).
+    pub fn from_records(records: Vec<SigningKeyRecord>) -> Result<Self, KeyError> {
+        Ok(Self {
+            keys: Arc::new(RwLock::new(Self::load_all(records)?)),
+        })
+    }
+
+    /// The keys newest first, the order in which they sign and are served.
+    fn load_all(mut records: Vec<SigningKeyRecord>) -> Result<Vec<Arc<LoadedKey>>, KeyError> {
+        records.sort_by_key(|r| std::cmp::Reverse(r.generation));
+        records
+            .iter()
+            .map(|r| load(r).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()
     }
 
     fn current(&self) -> Result<Arc<LoadedKey>, KeyError> {
