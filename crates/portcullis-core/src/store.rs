@@ -74,6 +74,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         connection: &str,
         username: &str,
     ) -> Result<Option<UserRecord>, StoreError>;
+    /// Whether `connection` has a user with `email`: as cheap when one exists as when none
+    /// does (nothing but one flag to read), where timing must not tell which.
+    async fn user_exists(&self, connection: &str, email: &str) -> Result<bool, StoreError>;
     /// Users and the total number matching, ordered by creation.
     async fn list_users(&self, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), StoreError>;
     /// Replaces every field of the user whose id and `version` match `user.id` and

@@ -116,6 +116,22 @@ macro_rules! impl_store {
                 self.one_user(crate::rows::USER_BY_USERNAME, &[connection, username]).await
             }
 
+            async fn user_exists(
+                &self,
+                connection: &str,
+                email: &str,
+            ) -> Result<bool, portcullis_core::store::StoreError> {
+                let found: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE connection = $1 AND email = $2)",
+                )
+                .bind(connection)
+                .bind(email)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(found)
+            }
+
             async fn list_users(
                 &self,
                 query: &portcullis_core::store::UserQuery,

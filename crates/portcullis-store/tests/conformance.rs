@@ -87,6 +87,21 @@ async fn round_trips_a_user(s: Arc<dyn Store>) {
         None
     );
     assert_eq!(s.user_by_id("nope").await.expect("get"), None);
+    assert!(
+        s.user_exists("db", "jane@example.com")
+            .await
+            .expect("exists")
+    );
+    assert!(
+        !s.user_exists("other", "jane@example.com")
+            .await
+            .expect("exists")
+    );
+    assert!(
+        !s.user_exists("db", "john@example.com")
+            .await
+            .expect("exists")
+    );
 }
 
 async fn email_is_unique_per_connection(s: Arc<dyn Store>) {

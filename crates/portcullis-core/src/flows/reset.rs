@@ -35,21 +35,41 @@ pub async fn request_reset(
         .ok_or(Error::UnknownConnection)?;
     let email = Email::parse(email).ok_or_else(|| Error::InvalidEmail(email.to_owned()))?;
     let now = tenant.clock.now_millis();
-    let Some(user) = tenant
+    // Nothing tells the caller whether the e-mail exists: the answer is the same (Auth0's
+    // behaviour), and so is its time — the answer waits only for a yes/no that costs the same
+    // either way (and shows that the database answers), and the same background task starts
+    // either way to find the user, issue the ticket, send the mail and log it.
+    tenant
         .store
-        .user_by_email(&connection.name, email.as_str())
-        .await?
-    else {
-        // Nothing tells the caller: the answer is the same (Auth0's behaviour).
-        return Ok(());
-    };
-    let url = reset_link(tenant, &user, None, DEFAULT_TICKET_LIFETIME_SECS, false).await?;
-    tenant.send_template(TemplateName::ResetEmail, &user, Some(&url));
-    let event = LogEvent::new(LogType::SuccessChangePasswordRequest, now)
-        .client(client)
-        .requester(requester)
-        .user(&user);
-    tenant.record(event).await;
+        .user_exists(&connection.name, email.as_str())
+        .await?;
+    let (tenant, client, requester) = (tenant.clone(), client.clone(), requester.clone());
+    let connection = connection.name.clone();
+    tokio::spawn(async move {
+        let user = match tenant
+            .store
+            .user_by_email(&connection, email.as_str())
+            .await
+        {
+            Ok(Some(user)) => user,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the user of a password reset");
+                return;
+            }
+        };
+        match reset_link(&tenant, &user, None, DEFAULT_TICKET_LIFETIME_SECS, false).await {
+            Ok(url) => {
+                tenant.send_template(TemplateName::ResetEmail, &user, Some(&url));
+                let event = LogEvent::new(LogType::SuccessChangePasswordRequest, now)
+                    .client(&client)
+                    .requester(&requester)
+                    .user(&user);
+                tenant.record(event).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not issue a password-reset ticket"),
+        }
+    });
     Ok(())
 }
 

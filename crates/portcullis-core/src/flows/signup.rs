@@ -69,10 +69,15 @@ pub async fn sign_up(
             tenant
                 .record(event(LogType::SuccessSignup).user(user))
                 .await;
-            // Auth0 mails the verification link after a sign-up.
-            if let Err(e) = crate::flows::verify::send_verification_email(tenant, user).await {
-                tracing::warn!(error = %e, "could not send the verification e-mail");
-            }
+            // Auth0 mails the verification link after a sign-up. After the answer, so that a
+            // new e-mail costs no more time than a taken one (no enumeration by timing).
+            let (tenant, user) = (tenant.clone(), user.clone());
+            tokio::spawn(async move {
+                if let Err(e) = crate::flows::verify::send_verification_email(&tenant, &user).await
+                {
+                    tracing::warn!(error = %e, "could not send the verification e-mail");
+                }
+            });
         }
         Err(e) => {
             if matches!(e, Error::PasswordLeaked) {

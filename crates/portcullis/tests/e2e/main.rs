@@ -6,6 +6,7 @@ mod breach;
 mod brute_force;
 mod cli;
 mod concurrency;
+mod enumeration;
 mod faults;
 mod helpers;
 mod hostile;
