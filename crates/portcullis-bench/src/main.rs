@@ -11,10 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+mod endpoints;
+mod scale;
+mod simulator;
+
 use anyhow::{Context, bail};
 use clap::Parser;
 use portcullis_core::password::hasher::HashMemory;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(about = "Portcullis load benchmarks")]
@@ -22,9 +26,10 @@ struct Args {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Concurrent connections for the jwks and userinfo measurements.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
+    /// Concurrent connections for the measurements of endpoints that are not a hash
+    /// (comma-separated: each is measured).
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 512])]
+    connections: Vec<usize>,
     /// Alternating raw-hash / login rounds for the login measurement.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
@@ -43,16 +48,48 @@ struct Args {
     /// Logins of each kind in the enumeration comparison.
     #[arg(long, default_value_t = 1000)]
     tries: usize,
+    /// Only the scale comparison: latencies with 1,000 users and with `--users` (section 8).
+    #[arg(long)]
+    only_scale: bool,
+    /// Users in the large database of the scale comparison.
+    #[arg(long, default_value_t = 1_000_000)]
+    users: u64,
+    /// Only the start-up time (section 9).
+    #[arg(long)]
+    only_cold_start: bool,
+    /// Only the soak: mixed load for `--soak-seconds`, memory sampled (section 10).
+    #[arg(long)]
+    only_soak: bool,
+    #[arg(long, default_value_t = 600)]
+    soak_seconds: u64,
+    /// Only the side-by-side run against @simulacrum/auth0-simulator (section 11).
+    #[arg(long)]
+    only_simulator: bool,
 }
 
+/// A server process under measurement, killed and reaped when dropped.
 struct Server {
-    child: Child,
+    pid: u32,
+    process: Process,
+}
+
+enum Process {
+    Std(Child),
+    Tokio(tokio::process::Child),
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.process {
+            Process::Std(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            // Started with `kill_on_drop`: tokio reaps it.
+            Process::Tokio(child) => {
+                let _ = child.start_kill();
+            }
+        }
     }
 }
 
@@ -66,12 +103,26 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 impl Server {
+    fn new(child: Child) -> Self {
+        Self {
+            pid: child.id(),
+            process: Process::Std(child),
+        }
+    }
+
+    fn from_tokio(child: tokio::process::Child) -> Option<Self> {
+        Some(Self {
+            pid: child.id()?,
+            process: Process::Tokio(child),
+        })
+    }
+
     fn cpu_seconds(&self) -> Option<f64> {
-        cpu_seconds(self.child.id())
+        cpu_seconds(self.pid)
     }
 
     fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         status
             .lines()
             .find(|l| l.starts_with("VmRSS:"))?
@@ -97,6 +148,18 @@ async fn main() -> anyhow::Result<()> {
     if args.only_enumeration {
         return enumeration(&args).await;
     }
+    if args.only_scale {
+        return scale::million_users(&args).await;
+    }
+    if args.only_cold_start {
+        return scale::cold_start(&args).await;
+    }
+    if args.only_soak {
+        return scale::soak(&args).await;
+    }
+    if args.only_simulator {
+        return simulator::compare(&args, duration).await;
+    }
 
     // 1. The ceiling: argon2id (the server's parameters) on every core at once.
     let raw_rate = raw_hash_rate(cores, duration);
@@ -105,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
     // 2. The server, as an operator runs it.
     let (server, base) = start_server(&args)?;
     let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
+        .pool_max_idle_per_host(1024)
         .build()?;
     wait_until_up(&http, &base).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -240,69 +303,17 @@ async fn main() -> anyhow::Result<()> {
         failed.rate() / raw_now
     );
 
-    // 4. Cheap endpoints at high concurrency.
-    let token: Value = http
-        .post(format!("{base}/oauth/token"))
-        .form(&login_form)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let access_token = token["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-
-    let jwks = {
-        let http = http.clone();
-        let url = format!("{base}/.well-known/jwks.json");
-        load(args.connections, duration, move || {
-            let http = http.clone();
-            let url = url.clone();
-            async move {
-                match http.get(url).send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                }
-            }
-        })
-        .await
-    };
-    let userinfo = {
-        let http = http.clone();
-        let url = format!("{base}/userinfo");
-        load(args.connections, duration, move || {
-            let http = http.clone();
-            let url = url.clone();
-            let token = access_token.clone();
-            async move {
-                match http.get(url).bearer_auth(token).send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                }
-            }
-        })
-        .await
-    };
-    let loaded_rss = server.rss_kib();
-    for (name, r) in [("/.well-known/jwks.json", &jwks), ("/userinfo", &userinfo)] {
-        println!(
-            "{name} at {} connections: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
-            args.connections,
-            r.rate(),
-            r.percentile_ms(50.0),
-            r.percentile_ms(99.0),
-            r.errors
-        );
-    }
+    // 4. Endpoints that are not a password hash, at each concurrency: they must be cheap.
+    let loaded_rss = endpoints::measure(&args, &http, &base, &server, duration).await?;
     let mib = |k: Option<u64>| {
         k.map_or("n/a".to_owned(), |k| {
             format!("{:.1} MiB", k as f64 / 1024.0)
         })
     };
     println!(
-        "server memory (RSS): idle {}, after load {}",
+        "server memory (RSS): idle {}, under load at {} connections {}",
         mib(idle_rss),
+        args.connections.iter().max().copied().unwrap_or(0),
         mib(loaded_rss)
     );
     drop(server);
@@ -351,6 +362,7 @@ async fn main() -> anyhow::Result<()> {
         ratios[ratios.len() / 2]
     );
     actions(&args, cores, duration).await?;
+    scale::cold_start(&args).await?;
     enumeration(&args).await
 }
 
@@ -474,7 +486,7 @@ async fn actions(args: &Args, cores: usize, duration: Duration) -> anyhow::Resul
         ),
     )?;
     let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
+        .pool_max_idle_per_host(1024)
         .build()?;
     wait_until_up(&http, &plain_base).await?;
     wait_until_up(&http, &scripted_base).await?;
@@ -583,34 +595,58 @@ fn start_server(args: &Args) -> anyhow::Result<(Server, String)> {
 
 /// Starts the server with `tail` appended to its configuration, in a data folder named `tag`.
 fn start_server_with(args: &Args, tag: &str, tail: &str) -> anyhow::Result<(Server, String)> {
-    let binary = match &args.server {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("portcullis"),
-    };
-    if !binary.exists() {
-        bail!(
-            "{} not found: build it with `cargo build --release -p portcullis`",
-            binary.display()
-        );
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let dir = std::env::temp_dir().join(format!("portcullis-bench-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let database = args
-        .database_url
-        .as_ref()
-        .map_or(String::new(), |u| format!("database_url = \"{u}\""));
-    let config = format!(
-        r#"listen = "127.0.0.1:{port}"
+    let tenant = BenchTenant::prepare(args, tag, tail)?;
+    Ok((tenant.start()?, tenant.base.clone()))
+}
+
+/// A configured tenant in its own folder: the server can be started (and restarted) on it,
+/// and operator commands run against it.
+struct BenchTenant {
+    binary: PathBuf,
+    config: PathBuf,
+    base: String,
+}
+
+impl BenchTenant {
+    fn prepare(args: &Args, tag: &str, tail: &str) -> anyhow::Result<Self> {
+        let binary = match &args.server {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()?.with_file_name("portcullis"),
+        };
+        if !binary.exists() {
+            bail!(
+                "{} not found: build it with `cargo build --release -p portcullis`",
+                binary.display()
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("portcullis-bench-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let database = args
+            .database_url
+            .as_ref()
+            .map_or(String::new(), |u| format!("database_url = \"{u}\""));
+        let config = format!(
+            r#"listen = "127.0.0.1:{port}"
 data_dir = "{data}"
 {database}
 [[clients]]
 name = "Bench"
 client_id = "bench"
-grant_types = ["http://auth0.com/oauth/grant-type/password-realm"]
+grant_types = ["http://auth0.com/oauth/grant-type/password-realm", "password", "refresh_token"]
+[[clients]]
+name = "Bench administrator"
+client_id = "bench-admin"
+client_secret = "bench-admin-secret"
+grant_types = ["client_credentials"]
+[[client_grants]]
+client_id = "bench-admin"
+audience = "http://127.0.0.1:{port}/api/v2/"
+scope = ["read:users", "create:users"]
 [[connections]]
 name = "db"
 [connections.options]
@@ -619,18 +655,45 @@ passwordPolicy = "good"
 allowlist = ["127.0.0.1"]
 {tail}
 "#,
-        data = dir.join("data").display()
-    );
-    let path = dir.join("bench.toml");
-    std::fs::write(&path, config)?;
-    let child = Command::new(&binary)
-        .args(["serve", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {}", binary.display()))?;
-    Ok((Server { child }, format!("http://127.0.0.1:{port}")))
+            data = dir.join("data").display()
+        );
+        let path = dir.join("bench.toml");
+        std::fs::write(&path, config)?;
+        Ok(Self {
+            binary,
+            config: path,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    fn start(&self) -> anyhow::Result<Server> {
+        let child = Command::new(&self.binary)
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.binary.display()))?;
+        Ok(Server::new(child))
+    }
+
+    /// Runs an operator command (`portcullis <args> --config …`); its standard output.
+    fn command(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "warn")
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "portcullis {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
 }
 
 async fn wait_until_up(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {

@@ -38,6 +38,9 @@ pub struct UserQuery {
     pub connection: Option<String>,
     pub offset: u64,
     pub limit: u64,
+    /// Also count every match: a scan of the matching rows, which on a large tenant costs
+    /// more than the page itself, so only when asked (`include_totals`).
+    pub with_total: bool,
 }
 
 /// A password hash being replaced, for the password history.
@@ -63,6 +66,8 @@ pub struct SigningKeyRecord {
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    /// Inserts users in one transaction: all of them, or none on any error (seeding).
+    async fn insert_users(&self, users: &[UserRecord]) -> Result<(), StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn user_by_email(
         &self,
@@ -77,8 +82,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Whether `connection` has a user with `email`: as cheap when one exists as when none
     /// does (nothing but one flag to read), where timing must not tell which.
     async fn user_exists(&self, connection: &str, email: &str) -> Result<bool, StoreError>;
-    /// Users and the total number matching, ordered by creation.
-    async fn list_users(&self, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), StoreError>;
+    /// A page of users ordered by creation, and the number of all matches when
+    /// `query.with_total` asks for it.
+    async fn list_users(
+        &self,
+        query: &UserQuery,
+    ) -> Result<(Vec<UserRecord>, Option<u64>), StoreError>;
     /// Replaces every field of the user whose id and `version` match `user.id` and
     /// `expected_version`; the stored version becomes `expected_version + 1`. With `retired`,
     /// in the same transaction, the replaced password hash joins the user's password history,

@@ -64,32 +64,25 @@ macro_rules! impl_store {
                 &self,
                 user: &portcullis_core::user::UserRecord,
             ) -> Result<(), portcullis_core::store::StoreError> {
-                let row = crate::rows::UserRow::from_record(user);
-                sqlx::query(crate::rows::INSERT_USER)
-                    .bind(row.id)
-                    .bind(row.connection)
-                    .bind(row.email)
-                    .bind(row.email_verified)
-                    .bind(row.username)
-                    .bind(row.password_hash)
-                    .bind(row.given_name)
-                    .bind(row.family_name)
-                    .bind(row.name)
-                    .bind(row.nickname)
-                    .bind(row.picture)
-                    .bind(row.user_metadata)
-                    .bind(row.app_metadata)
-                    .bind(row.blocked)
-                    .bind(row.created_at)
-                    .bind(row.updated_at)
-                    .bind(row.last_login)
-                    .bind(row.last_ip)
-                    .bind(row.logins_count)
-                    .bind(row.last_password_reset)
-                    .bind(row.version)
+                crate::rows::bind_user(sqlx::query(crate::rows::INSERT_USER), user)
                     .execute(&self.pool)
                     .await
                     .map_err(crate::classify)?;
+                Ok(())
+            }
+
+            async fn insert_users(
+                &self,
+                users: &[portcullis_core::user::UserRecord],
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                let mut tx = self.pool.begin().await.map_err(crate::classify)?;
+                for user in users {
+                    crate::rows::bind_user(sqlx::query(crate::rows::INSERT_USER), user)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::classify)?;
+                }
+                tx.commit().await.map_err(crate::classify)?;
                 Ok(())
             }
 
@@ -135,15 +128,20 @@ macro_rules! impl_store {
             async fn list_users(
                 &self,
                 query: &portcullis_core::store::UserQuery,
-            ) -> Result<(Vec<portcullis_core::user::UserRecord>, u64), portcullis_core::store::StoreError> {
+            ) -> Result<(Vec<portcullis_core::user::UserRecord>, Option<u64>), portcullis_core::store::StoreError> {
                 let (filter, binds) = crate::rows::user_filter(query);
-                let mut count = sqlx::query_scalar::<_, i64>(
-                    sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM users{filter}")),
-                );
-                for b in &binds {
-                    count = count.bind(b.clone());
-                }
-                let total = count.fetch_one(&self.pool).await.map_err(crate::classify)?;
+                let total = if query.with_total {
+                    let mut count = sqlx::query_scalar::<_, i64>(
+                        sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM users{filter}")),
+                    );
+                    for b in &binds {
+                        count = count.bind(b.clone());
+                    }
+                    let total = count.fetch_one(&self.pool).await.map_err(crate::classify)?;
+                    Some(u64::try_from(total).unwrap_or(0))
+                } else {
+                    None
+                };
                 let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
                 let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
                 let n = binds.len();
@@ -167,7 +165,7 @@ macro_rules! impl_store {
                     .into_iter()
                     .map(crate::rows::UserRow::into_record)
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok((users, u64::try_from(total).unwrap_or(0)))
+                Ok((users, total))
             }
 
             async fn replace_user(

@@ -280,6 +280,45 @@ pub(crate) const ROTATE_REFRESH: &str = "UPDATE refresh_tokens SET rotated_at = 
     AND (expires_at IS NULL OR expires_at > $2) AND (idle_expires_at IS NULL OR idle_expires_at > $2) \
     RETURNING token_hash, family_id, user_id, client_id, scope, audience, created_at, expires_at, idle_expires_at";
 
+/// Binds a user's columns in `INSERT_USER`'s order.
+pub(crate) fn bind_user<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    user: &portcullis_core::user::UserRecord,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<bool>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let row = UserRow::from_record(user);
+    query
+        .bind(row.id)
+        .bind(row.connection)
+        .bind(row.email)
+        .bind(row.email_verified)
+        .bind(row.username)
+        .bind(row.password_hash)
+        .bind(row.given_name)
+        .bind(row.family_name)
+        .bind(row.name)
+        .bind(row.nickname)
+        .bind(row.picture)
+        .bind(row.user_metadata)
+        .bind(row.app_metadata)
+        .bind(row.blocked)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(row.last_login)
+        .bind(row.last_ip)
+        .bind(row.logins_count)
+        .bind(row.last_password_reset)
+        .bind(row.version)
+}
+
 pub(crate) fn bind_refresh<'q, DB>(
     query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
     t: &portcullis_core::refresh::RefreshTokenRecord,

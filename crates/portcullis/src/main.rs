@@ -107,6 +107,26 @@ enum UserCommand {
         #[arg(long)]
         username: Option<String>,
     },
+    /// Create many users quickly, for load tests and benchmarks: one password for all,
+    /// checked against the connection's rules and hashed once.
+    Seed {
+        #[arg(long)]
+        connection: String,
+        /// How many users.
+        #[arg(long)]
+        count: u64,
+        /// E-mail addresses, `{n}` replaced by each user's number.
+        #[arg(long, default_value = "user{n}@example.com")]
+        email: String,
+        /// The first number.
+        #[arg(long, default_value_t = 0)]
+        first: u64,
+        #[arg(long, env = "PORTCULLIS_USER_PASSWORD")]
+        password: String,
+        /// Users per transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+    },
     /// List users as JSON lines.
     List {
         #[arg(long)]
@@ -269,6 +289,16 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A refused new user as an operator reads it: a weak password with the policy's rules.
+fn describe_new_user_error(e: portcullis_core::Error) -> anyhow::Error {
+    match e {
+        portcullis_core::Error::WeakPassword { policy, .. } => {
+            anyhow::anyhow!("the password does not meet the connection's policy:\n{policy}")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
 async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let tenant = build_tenant(config, store, Arc::new(SystemClock)).await?;
@@ -288,15 +318,34 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             };
             let user = users::create(&tenant, &connection, new, false, &Actor::default())
                 .await
-                .map_err(|e| match e {
-                    portcullis_core::Error::WeakPassword { policy, .. } => {
-                        anyhow::anyhow!(
-                            "the password does not meet the connection's policy:\n{policy}"
-                        )
-                    }
-                    other => describe(other),
-                })?;
+                .map_err(describe_new_user_error)?;
             println!("{}", user.user_id());
+        }
+        UserCommand::Seed {
+            connection,
+            count,
+            email,
+            first,
+            password,
+            batch,
+        } => {
+            let seed = portcullis_core::flows::signup::Seed {
+                connection,
+                email_template: email,
+                password,
+                first,
+                count,
+                batch,
+            };
+            let started = std::time::Instant::now();
+            let stored = portcullis_core::flows::signup::seed_users(&tenant, &seed, |stored| {
+                if stored % 100_000 == 0 {
+                    eprintln!("{stored} users");
+                }
+            })
+            .await
+            .map_err(describe_new_user_error)?;
+            println!("{stored} users in {:.1} s", started.elapsed().as_secs_f64());
         }
         UserCommand::List { email, connection } => {
             let mut offset = 0;
@@ -306,6 +355,7 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                     connection: connection.clone(),
                     offset,
                     limit: 100,
+                    with_total: false,
                 };
                 let (page, _) = users::list(&tenant, &query).await.map_err(describe)?;
                 for u in &page {

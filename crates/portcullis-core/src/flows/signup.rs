@@ -236,3 +236,80 @@ pub fn check_password(
             PasswordRejection::ContainsUserInfo => Error::PasswordContainsUserInfo,
         })
 }
+
+/// What [`seed_users`] creates.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    pub connection: String,
+    /// An e-mail address with `{n}` where each user's number goes.
+    pub email_template: String,
+    pub password: String,
+    /// Numbers `first..first + count`.
+    pub first: u64,
+    pub count: u64,
+    /// Users per transaction.
+    pub batch: usize,
+}
+
+/// Many users for load tests and benchmarks: every rule of the connection is checked and the
+/// password hashed once, for the first user; the others share that hash (the same password),
+/// so a million users take seconds, not hours. Each batch is stored whole or not at all.
+/// `progress` hears the number stored so far after each batch.
+pub async fn seed_users(
+    tenant: &Tenant,
+    seed: &Seed,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, Error> {
+    if !seed.email_template.contains("{n}") {
+        return Err(Error::InvalidEmail(seed.email_template.clone()));
+    }
+    let connection = tenant
+        .config
+        .connection(&seed.connection)
+        .ok_or(Error::UnknownConnection)?;
+    let email_of = |n: u64| seed.email_template.replace("{n}", &n.to_string());
+    let prototype = prepare_user(
+        tenant,
+        connection,
+        NewUser {
+            email: email_of(seed.first),
+            password: seed.password.clone(),
+            ..NewUser::default()
+        },
+        None,
+    )
+    .await?;
+    let mut stored = 0;
+    let mut batch = Vec::with_capacity(seed.batch.max(1));
+    for n in seed.first..seed.first.saturating_add(seed.count) {
+        let email = Email::parse(&email_of(n)).ok_or_else(|| Error::InvalidEmail(email_of(n)))?;
+        let mut user = prototype.clone();
+        user.id = new_user_id(user.created_at.div_euclid(1000));
+        user.name = email.as_str().to_owned();
+        user.nickname = email.local_part().to_owned();
+        user.picture = default_picture(email.as_str(), &user.name);
+        user.email = email.as_str().to_owned();
+        batch.push(user);
+        if batch.len() >= seed.batch.max(1) {
+            stored += store_batch(tenant, &mut batch).await?;
+            progress(stored);
+        }
+    }
+    if !batch.is_empty() {
+        stored += store_batch(tenant, &mut batch).await?;
+        progress(stored);
+    }
+    Ok(stored)
+}
+
+async fn store_batch(tenant: &Tenant, batch: &mut Vec<UserRecord>) -> Result<u64, Error> {
+    match tenant.store.insert_users(batch).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(UniqueField::Username)) => return Err(Error::UsernameExists),
+        Err(StoreError::Conflict(_)) => return Err(Error::UserExists),
+        Err(e) => return Err(e.into()),
+    }
+    let stored = batch.len() as u64;
+    batch.clear();
+    Ok(stored)
+}

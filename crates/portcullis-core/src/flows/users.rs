@@ -48,7 +48,10 @@ pub async fn get(tenant: &Tenant, user_id: &str) -> Result<UserRecord, Error> {
         .ok_or(Error::UserNotFound)
 }
 
-pub async fn list(tenant: &Tenant, query: &UserQuery) -> Result<(Vec<UserRecord>, u64), Error> {
+pub async fn list(
+    tenant: &Tenant,
+    query: &UserQuery,
+) -> Result<(Vec<UserRecord>, Option<u64>), Error> {
     Ok(tenant.store.list_users(query).await?)
 }
 
@@ -60,6 +63,7 @@ pub async fn by_email(tenant: &Tenant, email: &str) -> Result<Vec<UserRecord>, E
         connection: None,
         offset: 0,
         limit: 1000,
+        with_total: false,
     };
     Ok(tenant.store.list_users(&query).await?.0)
 }

@@ -114,11 +114,12 @@ pub async fn list(
         filter.connection = Some(c.clone());
     }
     let (fields, include) = projection(&query)?;
-    let (found, total) = if offset >= MAX_RESULTS {
-        (Vec::new(), 0)
+    filter.with_total = include_totals;
+    let (found, total) = if offset >= MAX_RESULTS && !include_totals {
+        (Vec::new(), None)
     } else {
         filter.offset = offset;
-        filter.limit = per_page.min(MAX_RESULTS - offset);
+        filter.limit = per_page.min(MAX_RESULTS.saturating_sub(offset));
         users::list(&app.tenant, &filter).await?
     };
     let rendered: Vec<Value> = found
@@ -130,7 +131,7 @@ pub async fn list(
             "start": offset,
             "limit": per_page,
             "length": rendered.len(),
-            "total": total,
+            "total": total.unwrap_or(0),
             "users": rendered,
         })))
     } else {

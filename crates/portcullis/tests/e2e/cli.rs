@@ -139,3 +139,48 @@ fn operator_user_commands() {
     assert_eq!(code, 0);
     assert!(out.contains("generation 2"), "{out}");
 }
+
+#[test]
+fn seeding_makes_many_users_that_can_log_in() {
+    let path = config_file(
+        "listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\n[[connections]]\nname = \"db\"\n[connections.options]\npasswordPolicy = \"good\"\n",
+    );
+    let seed = |first: &str, count: &str, password: &str| {
+        portcullis(
+            &path,
+            &[
+                "user",
+                "seed",
+                "--connection",
+                "db",
+                "--count",
+                count,
+                "--first",
+                first,
+                "--email",
+                "load{n}@example.com",
+                "--password",
+                password,
+                "--batch",
+                "300",
+            ],
+        )
+    };
+    // The connection's rules hold for seeded users too.
+    let (code, _, err) = seed("0", "10", "weak");
+    assert_eq!(code, 1);
+    assert!(err.contains("At least 8 characters"), "{err}");
+    let (code, out, err) = seed("0", "1000", STRONG);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("1000 users"), "{out}");
+    // A batch that meets a taken e-mail stores none of its users and says so.
+    let (code, _, err) = seed("999", "5", STRONG);
+    assert_eq!(code, 1);
+    assert!(err.contains("user exists"), "{err}");
+    let (_, out, _) = portcullis(&path, &["user", "list", "--email", "load1000@example.com"]);
+    assert!(out.trim().is_empty(), "{out}");
+    let (_, out, _) = portcullis(&path, &["user", "list", "--email", "load999@example.com"]);
+    let listed: serde_json::Value = serde_json::from_str(out.trim()).expect("json line");
+    assert_eq!(listed["nickname"], "load999");
+    assert_eq!(listed["identities"][0]["connection"], "db");
+}

@@ -430,9 +430,11 @@ impl TestApp {
     pub async fn user_count(&self) -> u64 {
         let query = portcullis_core::store::UserQuery {
             limit: 1,
+            with_total: true,
             ..Default::default()
         };
-        self.store.list_users(&query).await.expect("count").1
+        let (_, total) = self.store.list_users(&query).await.expect("count");
+        total.expect("counted")
     }
 }
 
