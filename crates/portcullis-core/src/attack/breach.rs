@@ -28,6 +28,17 @@ pub enum BreachStage {
     PasswordChange,
 }
 
+impl BreachStage {
+    /// Auth0's name of the stage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::SignUp => "pre-user-registration",
+            Self::PasswordChange => "pre-change-password",
+        }
+    }
+}
+
 /// What the configuration asks for, validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BreachPolicy {

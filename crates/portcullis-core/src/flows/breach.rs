@@ -24,6 +24,18 @@ pub async fn screen_password(
         return Ok(Screening::Clean);
     };
     let found = corpus.is_breached(password).await;
+    // Operators watch how often the corpus answers "breached", per stage.
+    let result = match found {
+        Ok(true) => "breached",
+        Ok(false) => "clean",
+        Err(_) => "unavailable",
+    };
+    metrics::counter!(
+        "portcullis_breached_password_checks_total",
+        "stage" => stage.as_str(),
+        "result" => result
+    )
+    .increment(1);
     if matches!(found, Ok(true)) && policy.notifies_admin(stage) {
         tenant.notify_admin(
             "breached password detected",

@@ -127,3 +127,30 @@ async fn the_openapi_document_matches_the_router() {
         }
     }
 }
+
+#[tokio::test]
+async fn metrics_count_breached_password_checks_by_stage_and_result() {
+    let app = TestApp::spawn_with(
+        crate::helpers::Backend::Sqlite,
+        "[attack_protection.breached_password_detection]\nenabled = true\nshields = [\"block\"]\n\
+         [attack_protection.breached_password_detection.stage.pre-user-registration]\nshields = [\"block\"]\n",
+    )
+    .await;
+    let email = |tag: &str| format!("{}@example.com", unique(tag));
+    // In the compiled-in corpus, and strong enough for the "good" policy.
+    assert_eq!(
+        app.signup(DB, &email("leak-"), "Good123654").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.signup(DB, &email("clean-"), STRONG).await.0,
+        StatusCode::OK
+    );
+    let (_, body) = text(&app, "/metrics").await;
+    for expected in [
+        "portcullis_breached_password_checks_total{stage=\"pre-user-registration\",result=\"breached\"}",
+        "portcullis_breached_password_checks_total{stage=\"pre-user-registration\",result=\"clean\"}",
+    ] {
+        assert!(body.contains(expected), "{expected} in\n{body}");
+    }
+}
