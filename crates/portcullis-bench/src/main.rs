@@ -48,6 +48,9 @@ struct Args {
     /// Logins of each kind in the enumeration comparison.
     #[arg(long, default_value_t = 1000)]
     tries: usize,
+    /// Only sign-ups with breached-password detection off and on (section 5).
+    #[arg(long)]
+    only_signup: bool,
     /// Only the scale comparison: latencies with 1,000 users and with `--users` (section 8).
     #[arg(long)]
     only_scale: bool,
@@ -147,6 +150,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.only_enumeration {
         return enumeration(&args).await;
+    }
+    if args.only_signup {
+        let http = reqwest::Client::new();
+        return breach_signups(&args, &http, cores, duration / 2).await;
     }
     if args.only_scale {
         return scale::million_users(&args).await;
@@ -318,49 +325,7 @@ async fn main() -> anyhow::Result<()> {
     );
     drop(server);
 
-    // 5. Sign-up with breached-password detection off and on (the compiled-in corpus), in
-    //    alternating rounds on two servers: the lookup must cost < 2 % of a sign-up.
-    let (plain, plain_base) = start_server_with(&args, "signup-off", "")?;
-    let (guarded, guarded_base) = start_server_with(
-        &args,
-        "signup-on",
-        "[attack_protection.breached_password_detection]\nenabled = true\nshields = [\"block\"]\n\
-         [attack_protection.breached_password_detection.stage.pre-user-registration]\nshields = [\"block\"]\n",
-    )?;
-    wait_until_up(&http, &plain_base).await?;
-    wait_until_up(&http, &guarded_base).await?;
-    // Warm the guarded server's corpus (built on first use) outside the measurement.
-    signups(&http, &guarded_base, 1, Duration::from_millis(300)).await;
-    // Throughput per round, and the server's own CPU per sign-up (steadier than throughput on
-    // a shared host: it does not count the other server's or the load generator's time).
-    let (mut ratios, mut cpu_off, mut cpu_on, mut n_off, mut n_on) =
-        (Vec::new(), 0.0, 0.0, 0.0, 0.0);
-    for _ in 0..args.rounds {
-        let before = plain.cpu_seconds().unwrap_or(0.0);
-        let off = signups(&http, &plain_base, cores * 4, round).await;
-        cpu_off += plain.cpu_seconds().unwrap_or(0.0) - before;
-        n_off += off.latencies.len() as f64;
-        let before = guarded.cpu_seconds().unwrap_or(0.0);
-        let on = signups(&http, &guarded_base, cores * 4, round).await;
-        cpu_on += guarded.cpu_seconds().unwrap_or(0.0) - before;
-        n_on += on.latencies.len() as f64;
-        println!(
-            "  round: sign-up off {:.1}/s, on {:.1}/s",
-            off.rate(),
-            on.rate()
-        );
-        ratios.push(on.rate() / off.rate());
-    }
-    drop((plain, guarded));
-    ratios.sort_by(f64::total_cmp);
-    let (per_off, per_on) = (cpu_off * 1000.0 / n_off, cpu_on * 1000.0 / n_on);
-    println!(
-        "sign-up: server CPU per sign-up {per_off:.2} ms with detection off, {per_on:.2} ms on ({:+.2}%); \
-         throughput on/off median of {} rounds = {:.3}",
-        (per_on - per_off) / per_off * 100.0,
-        args.rounds,
-        ratios[ratios.len() / 2]
-    );
+    breach_signups(&args, &http, cores, round).await?;
     actions(&args, cores, duration).await?;
     scale::cold_start(&args).await?;
     enumeration(&args).await
@@ -432,6 +397,58 @@ async fn enumeration(args: &Args) -> anyhow::Result<()> {
         percentile(&mut unknown, 10.0),
         percentile(&mut unknown, 90.0),
         (k50 - u50).abs() / u50.min(k50) * 100.0
+    );
+    Ok(())
+}
+
+/// 5. Sign-up with breached-password detection off and on (the compiled-in corpus), in
+///    alternating rounds on two servers: the lookup must cost < 2 % of a sign-up.
+async fn breach_signups(
+    args: &Args,
+    http: &reqwest::Client,
+    cores: usize,
+    round: Duration,
+) -> anyhow::Result<()> {
+    let (plain, plain_base) = start_server_with(args, "signup-off", "")?;
+    let (guarded, guarded_base) = start_server_with(
+        args,
+        "signup-on",
+        "[attack_protection.breached_password_detection]\nenabled = true\nshields = [\"block\"]\n\
+         [attack_protection.breached_password_detection.stage.pre-user-registration]\nshields = [\"block\"]\n",
+    )?;
+    wait_until_up(http, &plain_base).await?;
+    wait_until_up(http, &guarded_base).await?;
+    // Warm the guarded server's corpus (built on first use) outside the measurement.
+    signups(http, &guarded_base, 1, Duration::from_millis(300)).await;
+    // Throughput per round, and the server's own CPU per sign-up (steadier than throughput on
+    // a shared host: it does not count the other server's or the load generator's time).
+    let (mut ratios, mut cpu_off, mut cpu_on, mut n_off, mut n_on) =
+        (Vec::new(), 0.0, 0.0, 0.0, 0.0);
+    for _ in 0..args.rounds {
+        let before = plain.cpu_seconds().unwrap_or(0.0);
+        let off = signups(http, &plain_base, cores * 4, round).await;
+        cpu_off += plain.cpu_seconds().unwrap_or(0.0) - before;
+        n_off += off.latencies.len() as f64;
+        let before = guarded.cpu_seconds().unwrap_or(0.0);
+        let on = signups(http, &guarded_base, cores * 4, round).await;
+        cpu_on += guarded.cpu_seconds().unwrap_or(0.0) - before;
+        n_on += on.latencies.len() as f64;
+        println!(
+            "  round: sign-up off {:.1}/s, on {:.1}/s",
+            off.rate(),
+            on.rate()
+        );
+        ratios.push(on.rate() / off.rate());
+    }
+    drop((plain, guarded));
+    ratios.sort_by(f64::total_cmp);
+    let (per_off, per_on) = (cpu_off * 1000.0 / n_off, cpu_on * 1000.0 / n_on);
+    println!(
+        "sign-up: server CPU per sign-up {per_off:.2} ms with detection off, {per_on:.2} ms on ({:+.2}%); \
+         throughput on/off median of {} rounds = {:.3}",
+        (per_on - per_off) / per_off * 100.0,
+        args.rounds,
+        ratios[ratios.len() / 2]
     );
     Ok(())
 }
