@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::Value;
 
-use super::{Args, PASSWORD, Server, load};
+use super::{Args, PASSWORD, Server, form_load, get_load};
 
 /// Measures every endpoint at every concurrency; the server's RSS right after the highest.
 pub(super) async fn measure(
@@ -51,55 +51,22 @@ pub(super) async fn measure(
             "/.well-known/openid-configuration",
         ] {
             let url = format!("{base}{endpoint}");
-            let http = http.clone();
-            let result = load(concurrency, duration, move || {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    match http.get(url).send().await {
-                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    }
-                }
-            })
-            .await;
+            let result = get_load(http, url, None, concurrency, duration).await;
             report(endpoint, concurrency, &result);
         }
-        let result = {
-            let url = format!("{base}/userinfo");
-            let (http, token) = (http.clone(), access_token.clone());
-            load(concurrency, duration, move || {
-                let (http, url, token) = (http.clone(), url.clone(), token.clone());
-                async move {
-                    match http.get(url).bearer_auth(token).send().await {
-                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    }
-                }
-            })
-            .await
-        };
+        let url = format!("{base}/userinfo");
+        let bearer = Some(access_token.clone());
+        let result = get_load(http, url, bearer, concurrency, duration).await;
         report("/userinfo", concurrency, &result);
         // A non-rotating refresh token: each exchange reads the token and the user and signs
         // a new ID token (RS256) and an access token.
-        let result = {
-            let url = format!("{base}/oauth/token");
-            let (http, token) = (http.clone(), refresh_token.clone());
-            load(concurrency, duration, move || {
-                let (http, url, token) = (http.clone(), url.clone(), token.clone());
-                async move {
-                    let form = [
-                        ("grant_type", "refresh_token"),
-                        ("client_id", "bench"),
-                        ("refresh_token", token.as_str()),
-                    ];
-                    match http.post(url).form(&form).send().await {
-                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    }
-                }
-            })
-            .await
-        };
+        let form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", "bench".to_owned()),
+            ("refresh_token", refresh_token.clone()),
+        ];
+        let url = format!("{base}/oauth/token");
+        let result = form_load(http, url, form, concurrency, duration).await;
         report("refresh_token grant", concurrency, &result);
         loaded_rss = server.rss_kib();
     }

@@ -752,6 +752,53 @@ async fn signups(
     .await
 }
 
+/// `GET url` (with a bearer token when given) from `concurrency` clients for `duration`; a
+/// request counts when it answers 2xx with its whole body.
+async fn get_load(
+    http: &reqwest::Client,
+    url: String,
+    bearer: Option<String>,
+    concurrency: usize,
+    duration: Duration,
+) -> LoadResult {
+    let http = http.clone();
+    load(concurrency, duration, move || {
+        let mut request = http.get(url.clone());
+        if let Some(token) = &bearer {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            match request.send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await
+}
+
+/// `POST url` with the same form from `concurrency` clients for `duration`; a request counts
+/// when it answers 2xx with its whole body.
+async fn form_load(
+    http: &reqwest::Client,
+    url: String,
+    form: Vec<(&'static str, String)>,
+    concurrency: usize,
+    duration: Duration,
+) -> LoadResult {
+    let http = http.clone();
+    load(concurrency, duration, move || {
+        let request = http.post(url.clone()).form(&form);
+        async move {
+            match request.send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await
+}
+
 struct LoadResult {
     latencies: Vec<Duration>,
     errors: u64,

@@ -123,46 +123,35 @@ async fn latencies(
         .await
     })
     .await?;
-    let search = alternating(SAMPLES, |i, server| async move {
+    // A Management API read of `path` with `query` on `server`.
+    let read = |server: usize, path: &'static str, query: Vec<(&'static str, String)>| async move {
+        let request = http
+            .get(format!("{}{path}", bases[server]))
+            .query(&query)
+            .bearer_auth(&tokens[server]);
+        expect_ok(request.send().await?, path).await
+    };
+    let search = alternating(SAMPLES, |i, server| {
         let q = format!("email:\"user{}@example.com\"", pick(i, server));
-        expect_ok(
-            http.get(format!("{}/api/v2/users", bases[server]))
-                .query(&[("q", q.as_str()), ("search_engine", "v3")])
-                .bearer_auth(&tokens[server])
-                .send()
-                .await?,
-            "search",
+        read(
+            server,
+            "/api/v2/users",
+            vec![("q", q), ("search_engine", "v3".to_owned())],
         )
-        .await
     })
     .await?;
-    let by_email = alternating(SAMPLES, |i, server| async move {
+    let by_email = alternating(SAMPLES, |i, server| {
         let email = format!("user{}@example.com", pick(i, server));
-        expect_ok(
-            http.get(format!("{}/api/v2/users-by-email", bases[server]))
-                .query(&[("email", email.as_str())])
-                .bearer_auth(&tokens[server])
-                .send()
-                .await?,
-            "users-by-email",
-        )
-        .await
+        read(server, "/api/v2/users-by-email", vec![("email", email)])
     })
     .await?;
     // Auth0 pages through the first 1,000 results: pages 0–19 of 50.
-    let page = alternating(SAMPLES, |i, server| async move {
-        expect_ok(
-            http.get(format!("{}/api/v2/users", bases[server]))
-                .query(&[
-                    ("per_page", "50".to_owned()),
-                    ("page", (i % 20).to_string()),
-                ])
-                .bearer_auth(&tokens[server])
-                .send()
-                .await?,
-            "list",
-        )
-        .await
+    let page = alternating(SAMPLES, |i, server| {
+        let query = vec![
+            ("per_page", "50".to_owned()),
+            ("page", (i % 20).to_string()),
+        ];
+        read(server, "/api/v2/users", query)
     })
     .await?;
     Ok(vec![

@@ -14,7 +14,9 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 use tokio::io::AsyncBufReadExt;
 
-use super::{Args, LoadResult, PASSWORD, Server, load, start_server_with, wait_until_up};
+use super::{
+    Args, LoadResult, PASSWORD, Server, form_load, get_load, start_server_with, wait_until_up,
+};
 
 const CONNECTIONS: usize = 64;
 
@@ -102,54 +104,25 @@ async fn run(
             "/.well-known/openid-configuration",
         ),
     ] {
-        let (http, url) = (http.clone(), format!("{base}{path}"));
-        let result = load(CONNECTIONS, duration, move || {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                match http.get(url).send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                }
-            }
-        })
-        .await;
-        results.push((name, result));
+        let url = format!("{base}{path}");
+        results.push((name, get_load(http, url, None, CONNECTIONS, duration).await));
     }
-    let result = {
-        let (http, url) = (http.clone(), format!("{base}/userinfo"));
-        load(CONNECTIONS, duration, move || {
-            let (http, url, token) = (http.clone(), url.clone(), access.clone());
-            async move {
-                match http.get(url).bearer_auth(token).send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                }
-            }
-        })
-        .await
-    };
-    results.push(("GET /userinfo", result));
-    let result = {
-        let (http, url) = (http.clone(), format!("{base}/oauth/token"));
-        load(CONNECTIONS, duration, move || {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                let form = [
-                    ("grant_type", "password"),
-                    ("client_id", "bench"),
-                    ("username", "bench@example.com"),
-                    ("password", PASSWORD),
-                    ("scope", "openid profile email"),
-                ];
-                match http.post(url).form(&form).send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                }
-            }
-        })
-        .await
-    };
-    results.push(("POST /oauth/token (password grant)", result));
+    let url = format!("{base}/userinfo");
+    let userinfo = get_load(http, url, Some(access), CONNECTIONS, duration).await;
+    results.push(("GET /userinfo", userinfo));
+    let form = vec![
+        ("grant_type", "password"),
+        ("client_id", "bench"),
+        ("username", "bench@example.com"),
+        ("password", PASSWORD),
+        ("scope", "openid profile email"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect();
+    let url = format!("{base}/oauth/token");
+    let login = form_load(http, url, form, CONNECTIONS, duration).await;
+    results.push(("POST /oauth/token (password grant)", login));
     Ok(results)
 }
 
