@@ -3,10 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
-use serde_json::Value;
-
-use super::{Args, PASSWORD, Server, form_load, get_load};
+use super::{Args, Server, form_load, get_load, login_tokens};
 
 /// Measures every endpoint at every concurrency; the server's RSS right after the highest.
 pub(super) async fn measure(
@@ -16,31 +13,13 @@ pub(super) async fn measure(
     server: &Server,
     duration: Duration,
 ) -> anyhow::Result<Option<u64>> {
-    let tokens: Value = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            (
-                "grant_type",
-                "http://auth0.com/oauth/grant-type/password-realm",
-            ),
-            ("client_id", "bench"),
-            ("realm", "db"),
-            ("username", "bench@example.com"),
-            ("password", PASSWORD),
-            ("scope", "openid profile email offline_access"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let access_token = tokens["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    let refresh_token = tokens["refresh_token"]
-        .as_str()
-        .context("no refresh token")?
-        .to_owned();
+    let (access_token, refresh_token) = login_tokens(
+        http,
+        base,
+        "bench@example.com",
+        "openid profile email offline_access",
+    )
+    .await?;
 
     let mut connections = args.connections.clone();
     connections.sort_unstable();

@@ -752,6 +752,40 @@ async fn signups(
     .await
 }
 
+/// The access and refresh tokens of `username` (password `PASSWORD`) from the bench client's
+/// password-realm grant; `scope` must hold `offline_access`.
+async fn login_tokens(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+    scope: &str,
+) -> anyhow::Result<(String, String)> {
+    let tokens: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            (
+                "grant_type",
+                "http://auth0.com/oauth/grant-type/password-realm",
+            ),
+            ("client_id", "bench"),
+            ("realm", "db"),
+            ("username", username),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = |name: &str| {
+        tokens[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no {name} in {tokens}"))
+    };
+    Ok((token("access_token")?, token("refresh_token")?))
+}
+
 /// `GET url` (with a bearer token when given) from `concurrency` clients for `duration`; a
 /// request counts when it answers 2xx with its whole body.
 async fn get_load(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use super::{Args, BenchTenant, LoadResult, PASSWORD, load, wait_until_up};
+use super::{Args, BenchTenant, LoadResult, PASSWORD, load, login_tokens, wait_until_up};
 
 const SMALL: u64 = 1_000;
 const SAMPLES: usize = 300;
@@ -267,28 +267,8 @@ pub(super) async fn soak(args: &Args) -> anyhow::Result<()> {
     let server = tenant.start()?;
     wait_until_up(&http, &tenant.base).await?;
     let base = tenant.base.clone();
-    let tokens: Value = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            (
-                "grant_type",
-                "http://auth0.com/oauth/grant-type/password-realm",
-            ),
-            ("client_id", "bench"),
-            ("realm", "db"),
-            ("username", "user0@example.com"),
-            ("password", PASSWORD),
-            ("scope", "openid offline_access"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let access = tokens["access_token"].as_str().context("token")?.to_owned();
-    let refresh = tokens["refresh_token"]
-        .as_str()
-        .context("token")?
-        .to_owned();
+    let (access, refresh) =
+        login_tokens(&http, &base, "user0@example.com", "openid offline_access").await?;
 
     // The mix, per 20 requests: 6 logins (3 right, 2 wrong passwords, 1 unknown user),
     // 1 sign-up, 6 userinfo, 3 JWKS, 2 discovery, 2 refreshes.

@@ -93,6 +93,18 @@ async fn the_openapi_document_matches_the_router() {
         "documented but not routed"
     );
 
+    // Discovery advertises only endpoints that are served.
+    let (_, discovery) = app.get("/.well-known/openid-configuration", None).await;
+    for (name, url) in discovery.as_object().expect("discovery") {
+        if let Some(path) = url
+            .as_str()
+            .filter(|_| name.ends_with("_endpoint") || name == "jwks_uri")
+            .and_then(|u| u.strip_prefix(app.base.as_str()))
+        {
+            assert!(routed.contains(path), "{name} {path} is not served");
+        }
+    }
+
     for (path, operations) in kept["paths"].as_object().expect("paths") {
         // Parameters filled with a value no record has: handlers answer 4xx, never 405.
         let concrete = path
