@@ -381,5 +381,25 @@ pub(super) async fn soak(args: &Args) -> anyhow::Result<()> {
         counter.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
+    // Flat memory is judged on the second half, once caches have had time to fill: the
+    // least-squares slope of RSS against time, in MiB a minute.
+    let second_half: Vec<(f64, f64)> = slices
+        .iter()
+        .skip(slices.len() / 2)
+        .filter_map(|(at, _, rss)| rss.map(|k| (at / 60.0, k as f64 / 1024.0)))
+        .collect();
+    if let Some(slope) = least_squares_slope(&second_half) {
+        println!("soak: RSS slope over the second half {slope:+.3} MiB/min");
+    }
     Ok(())
+}
+
+/// The slope of the least-squares line through `points`, if there are two distinct x.
+fn least_squares_slope(points: &[(f64, f64)]) -> Option<f64> {
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    (points.len() >= 2 && sxx > 0.0).then(|| sxy / sxx)
 }

@@ -3,7 +3,7 @@
 //! route and status with their latency, and the domain's counters.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
@@ -22,8 +22,16 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 static METRICS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often the recorder folds recorded latencies into its histogram buckets.
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The process's Prometheus recorder, installed on first use (one per process, shared by
 /// every router of it).
+///
+/// A recorder made by `build_recorder` keeps every histogram sample in a queue until its
+/// upkeep folds the queue into buckets; a scrape does that too, but a server nobody scrapes
+/// would keep one sample per request forever (≈ 13 bytes a request, measured by the soak).
+/// So a thread of its own runs the upkeep, whatever runtime serves the requests.
 fn metrics_handle() -> Option<&'static PrometheusHandle> {
     METRICS
         .get_or_init(|| {
@@ -36,6 +44,18 @@ fn metrics_handle() -> Option<&'static PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            let upkept = handle.clone();
+            let upkeep = std::thread::Builder::new()
+                .name("metrics-upkeep".to_owned())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+                        upkept.run_upkeep();
+                    }
+                });
+            if let Err(error) = upkeep {
+                tracing::warn!(%error, "no metrics upkeep thread: only scrapes will drain latency samples");
+            }
             Some(handle)
         })
         .as_ref()
