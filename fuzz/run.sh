@@ -31,8 +31,10 @@ for file in "$here"/fuzz_targets/*.rs; do
     targets+=("$(basename "$file" .rs)")
 done
 
+# An explicit target keeps RUSTFLAGS off build scripts and proc-macros, as cargo-fuzz does.
+host="$(rustc -vV | sed -n 's/^host: //p')"
 cargo build --manifest-path "$here/Cargo.toml" --release --locked \
-    --target-dir "$target_dir" --bins
+    --target "$host" --target-dir "$target_dir" --bins
 
 failed=0
 for target in "${targets[@]}"; do
@@ -41,7 +43,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$artifacts"
     echo "--- fuzzing $target for ${seconds} s"
     # -rss_limit_mb: the key ring and parsers need little; a runaway allocation is a finding.
-    if ! "$target_dir/release/$target" "$corpus" \
+    if ! "$target_dir/$host/release/$target" "$corpus" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$artifacts" -print_final_stats=1 2> "$corpus_root/$target.log"; then
         failed=1

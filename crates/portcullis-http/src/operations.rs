@@ -41,6 +41,11 @@ fn metrics_handle() -> Option<&'static PrometheusHandle> {
                     LATENCY_BUCKETS,
                 )
                 .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("portcullis_hash_wait_seconds".to_owned()),
+                    LATENCY_BUCKETS,
+                )
+                .ok()?
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;

@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -44,9 +45,15 @@ enum Job {
     },
 }
 
+/// A job and when it joined the queue, so the wait for a thread can be measured.
+struct Queued {
+    job: Job,
+    since: Instant,
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Queued>,
     queued: Arc<AtomicUsize>,
     dummy_hash: Arc<str>,
 }
@@ -140,7 +147,7 @@ impl HashMemory {
 impl PasswordHasher {
     /// Starts `threads` hashing threads (the number of cores is a good value).
     pub fn new(threads: usize) -> Result<Self, HashError> {
-        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (jobs, receiver) = mpsc::channel::<Queued>();
         let receiver = Arc::new(Mutex::new(receiver));
         let queued = Arc::new(AtomicUsize::new(0));
         let mut first_memory = Some(HashMemory::new()?);
@@ -161,14 +168,16 @@ impl PasswordHasher {
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
                     loop {
-                        let job = {
+                        let Queued { job, since } = {
                             let Ok(guard) = receiver.lock() else { return };
                             match guard.recv() {
-                                Ok(job) => job,
+                                Ok(queued) => queued,
                                 Err(_) => return,
                             }
                         };
                         queued.fetch_sub(1, Ordering::Relaxed);
+                        metrics::histogram!("portcullis_hash_wait_seconds")
+                            .record(since.elapsed().as_secs_f64());
                         match job {
                             Job::Hash { password, reply } => {
                                 let _ = reply.send(memory.hash(&password));
@@ -204,7 +213,8 @@ impl PasswordHasher {
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
         self.queued.fetch_add(1, Ordering::Relaxed);
-        self.jobs.send(job).map_err(|_| {
+        let since = Instant::now();
+        self.jobs.send(Queued { job, since }).map_err(|_| {
             self.queued.fetch_sub(1, Ordering::Relaxed);
             HashError::PoolClosed
         })

@@ -48,6 +48,7 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
         "portcullis_logins_total{outcome=\"success\"}",
         "portcullis_logins_total{outcome=\"wrong_credentials\"}",
         "portcullis_hash_queue_depth",
+        "portcullis_hash_wait_seconds_bucket{le=\"0.001\"}",
         "portcullis_db_pool_connections{state=\"idle\"}",
     ] {
         assert!(body.contains(expected), "{expected} in\n{body}");
