@@ -60,6 +60,23 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
     assert!(!body.contains("nobody"));
 }
 
+/// Latency samples wait in the recorder until its upkeep folds them into buckets; without a
+/// scrape, only the upkeep thread keeps that queue from growing by one sample per request
+/// (the soak in BENCHMARKS.md measured what its absence costs).
+#[tokio::test]
+async fn a_thread_folds_latency_samples_without_a_scrape() {
+    let _app = TestApp::spawn().await;
+    let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect();
+    assert!(
+        threads.iter().any(|name| name == "metrics-upkeep"),
+        "{threads:?}"
+    );
+}
+
 /// The OpenAPI document served at `/openapi.json` is the repository's `docs/openapi.json`, and
 /// it describes exactly what the router routes: every path, and on each path exactly the
 /// methods that do not answer 405.
