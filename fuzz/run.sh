@@ -2,12 +2,11 @@
 # Runs every cargo-fuzz target of this folder under libFuzzer for FUZZ_SECONDS each (default
 # 30), on the stable toolchain: the targets are built with the same coverage instrumentation
 # cargo-fuzz uses (SanitizerCoverage, `--cfg fuzzing`, debug assertions) but without
-# AddressSanitizer, which needs a nightly compiler. The targets are safe Rust, so a panic,
-# an overflow or a timeout is what there is to find, and libFuzzer reports each as a crash.
+# AddressSanitizer, which needs a nightly compiler (`cargo +nightly fuzz run <target>` adds
+# it). The targets are safe Rust, so a panic, an overflow or a timeout is what there is to
+# find, and libFuzzer reports each as a crash.
 # The inputs it finds worth keeping accumulate in $FUZZ_CORPUS/<target> (outside the
 # checkout), so repeated runs on one machine start where the last one stopped.
-#
-# With a nightly toolchain, `cargo +nightly fuzz run <target>` adds AddressSanitizer.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
