@@ -792,6 +792,8 @@ pub const DEFAULT_PASSWORD_HISTORY_SIZE: u32 = 5;
 
 /// Auth0's Management API token lifetime (its resource server's `token_lifetime`).
 pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
+/// Access tokens for the MFA API manage second factors: short-lived.
+pub const MFA_API_TOKEN_LIFETIME: u64 = 600;
 /// Auth0's default `jwt_configuration.lifetime_in_seconds` (ID tokens).
 pub const DEFAULT_ID_TOKEN_LIFETIME: u64 = 36_000;
 
@@ -801,6 +803,11 @@ impl Config {
     }
     pub fn userinfo_audience(&self) -> String {
         format!("{}userinfo", self.issuer)
+    }
+    /// The MFA API (`/mfa/…`): an access token for it, with `enroll`, `read:authenticators` or
+    /// `remove:authenticators`, manages the user's own authenticators.
+    pub fn mfa_audience(&self) -> String {
+        format!("{}mfa/", self.issuer)
     }
     pub fn client(&self, client_id: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.client_id == client_id)
@@ -820,6 +827,13 @@ impl Config {
                 identifier: audience.to_owned(),
                 name: "Auth0 Management API".to_owned(),
                 token_lifetime_secs: DEFAULT_ACCESS_TOKEN_LIFETIME,
+            });
+        }
+        if audience == self.mfa_audience() {
+            return Some(ResourceServer {
+                identifier: audience.to_owned(),
+                name: "MFA API".to_owned(),
+                token_lifetime_secs: MFA_API_TOKEN_LIFETIME,
             });
         }
         self.resource_servers

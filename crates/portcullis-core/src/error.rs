@@ -76,6 +76,9 @@ pub enum Error {
     MissingAudience,
     #[error("unknown audience {0}")]
     UnknownAudience(String),
+    /// `client_credentials` for an audience that is no API of the tenant.
+    #[error("no API {0} in this tenant")]
+    AudienceNotEnabled(String),
     #[error("client not authorized for audience {0}")]
     AudienceNotGranted(String),
     #[error("scopes not granted: {0:?}")]
@@ -88,6 +91,10 @@ pub enum Error {
     InvalidToken(TokenRejection),
     #[error("insufficient scope, expected any of {0:?}")]
     InsufficientScope(&'static [&'static str]),
+    /// A change to fields the token's scope does not cover (a user's profile with only
+    /// `update:users_app_metadata`).
+    #[error("the scope does not allow changing {0:?}")]
+    FieldsNotUpdatable(Vec<&'static str>),
 
     // --- users by id ---
     #[error("user not found")]

@@ -121,6 +121,33 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
         max_attempts: u32,
     ) -> Result<FailureCount, StoreError>;
+    /// Reserves one attempt under `key` before its password is checked, in one statement: it
+    /// counts as a failure at once (`last_failure = now`), unless the key is blocked or its
+    /// count already reached `max_attempts` — then nothing changes and `None` comes back. A
+    /// count that lapsed (no failure since `lapsed_before`) starts over. Returns the new count.
+    async fn reserve_login_attempt(
+        &self,
+        key: &AttemptKey,
+        now: i64,
+        max_attempts: u32,
+        lapsed_before: i64,
+    ) -> Result<Option<u32>, StoreError>;
+    /// Blocks `key` at `now` if its count reached `max_attempts` and it is not blocked yet;
+    /// whether this call blocked it.
+    async fn block_login_key(
+        &self,
+        key: &AttemptKey,
+        now: i64,
+        max_attempts: u32,
+    ) -> Result<bool, StoreError>;
+    /// Settles the reservation `slot` of `key` as a success: the count starts over (Auth0's
+    /// reset after a successful login) when no attempt was reserved after this one; otherwise
+    /// only this attempt is given back, so the ones still in flight keep their places. A
+    /// block stays.
+    async fn settle_login_success(&self, key: &AttemptKey, slot: u32) -> Result<(), StoreError>;
+    /// Gives back one reserved attempt of an unblocked `key` (a right password refused for
+    /// another reason).
+    async fn return_login_attempt(&self, key: &AttemptKey) -> Result<(), StoreError>;
     /// The current count of `key` (`blocked_at` set when blocked), unless it has lapsed: no
     /// failure since `not_before`.
     async fn login_attempts(
@@ -162,7 +189,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<TicketRecord>, StoreError>;
 
     /// Takes one token from the bucket of `(stage, ip)` if one is left: `max(tat, now) + rate`
-    /// within `limit` of `now`. Returns whether the event was admitted.
+    /// within `limit` of `now`. Returns the bucket's new state (`tat`) when the event was
+    /// admitted, `None` when it was refused.
     async fn take_throttle_token(
         &self,
         stage: &str,
@@ -170,7 +198,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
         rate: i64,
         limit: i64,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<i64>, StoreError>;
+    /// Gives one token back to the bucket of `(stage, ip)` (`tat − rate`): an event that was
+    /// admitted before its outcome was known and turned out not to count.
+    async fn return_throttle_token(
+        &self,
+        stage: &str,
+        ip: &str,
+        rate: i64,
+    ) -> Result<(), StoreError>;
     /// The bucket's state (`tat`) of `(stage, ip)`, if any.
     async fn throttle_state(&self, stage: &str, ip: &str) -> Result<Option<i64>, StoreError>;
     /// Forgets every bucket of `ip`; whether there was one.
@@ -201,16 +237,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Accepts a TOTP step once: confirms the authenticator, resets its failures, and records
     /// the step, unless a step at or after it was already accepted.
     async fn accept_otp_step(&self, id: &str, step: i64) -> Result<bool, StoreError>;
-    /// Counts a failed code on the user's OTP authenticators within a window starting at the
-    /// first failure; returns the failures in the window.
-    async fn record_otp_failure(
-        &self,
-        user_id: &str,
-        now: i64,
-        window: i64,
-    ) -> Result<i64, StoreError>;
-    /// The failures counted within the window, without counting one.
-    async fn otp_failures(&self, user_id: &str, now: i64, window: i64) -> Result<i64, StoreError>;
     /// Replaces the user's recovery code `old_hash` by `new_hash` atomically: `false` when no
     /// such code is current (wrong, or used meanwhile).
     async fn rotate_recovery_code(

@@ -288,6 +288,89 @@ macro_rules! impl_store {
                 })
             }
 
+            async fn reserve_login_attempt(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+                now: i64,
+                max_attempts: u32,
+                lapsed_before: i64,
+            ) -> Result<Option<u32>, portcullis_core::store::StoreError> {
+                let count: Option<i64> = sqlx::query_scalar(crate::rows::RESERVE_LOGIN_ATTEMPT)
+                    .bind(&key.connection)
+                    .bind(&key.identifier)
+                    .bind(&key.ip)
+                    .bind(now)
+                    .bind(i64::from(max_attempts))
+                    .bind(lapsed_before)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(count.map(|c| u32::try_from(c).unwrap_or(u32::MAX)))
+            }
+
+            async fn block_login_key(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+                now: i64,
+                max_attempts: u32,
+            ) -> Result<bool, portcullis_core::store::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE login_failures SET blocked_at = $4 \
+                     WHERE connection = $1 AND identifier = $2 AND ip = $3 \
+                     AND blocked_at IS NULL AND failures >= $5",
+                )
+                .bind(&key.connection)
+                .bind(&key.identifier)
+                .bind(&key.ip)
+                .bind(now)
+                .bind(i64::from(max_attempts))
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn settle_login_success(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+                slot: u32,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                let cleared = sqlx::query(
+                    "DELETE FROM login_failures \
+                     WHERE connection = $1 AND identifier = $2 AND ip = $3 \
+                     AND blocked_at IS NULL AND failures <= $4",
+                )
+                .bind(&key.connection)
+                .bind(&key.identifier)
+                .bind(&key.ip)
+                .bind(i64::from(slot))
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                if cleared.rows_affected() == 0 {
+                    self.return_login_attempt(key).await?;
+                }
+                Ok(())
+            }
+
+            async fn return_login_attempt(
+                &self,
+                key: &portcullis_core::attack::brute_force::AttemptKey,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query(
+                    "UPDATE login_failures SET failures = failures - 1 \
+                     WHERE connection = $1 AND identifier = $2 AND ip = $3 \
+                     AND blocked_at IS NULL AND failures > 0",
+                )
+                .bind(&key.connection)
+                .bind(&key.identifier)
+                .bind(&key.ip)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(())
+            }
+
             async fn login_attempts(
                 &self,
                 key: &portcullis_core::attack::brute_force::AttemptKey,
@@ -374,7 +457,7 @@ macro_rules! impl_store {
                 now: i64,
                 rate: i64,
                 limit: i64,
-            ) -> Result<bool, portcullis_core::store::StoreError> {
+            ) -> Result<Option<i64>, portcullis_core::store::StoreError> {
                 // Make sure the row exists (idempotent), then admit conditionally in one UPDATE.
                 sqlx::query("INSERT INTO ip_throttle (stage, ip, tat) VALUES ($1, $2, $3) ON CONFLICT (stage, ip) DO NOTHING")
                     .bind(stage)
@@ -383,16 +466,31 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await
                     .map_err(crate::classify)?;
-                let done = sqlx::query(crate::rows::TAKE_THROTTLE_TOKEN)
+                sqlx::query_scalar::<_, i64>(crate::rows::TAKE_THROTTLE_TOKEN)
                     .bind(stage)
                     .bind(ip)
                     .bind(now)
                     .bind(rate)
                     .bind(limit)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::classify)
+            }
+
+            async fn return_throttle_token(
+                &self,
+                stage: &str,
+                ip: &str,
+                rate: i64,
+            ) -> Result<(), portcullis_core::store::StoreError> {
+                sqlx::query("UPDATE ip_throttle SET tat = tat - $3 WHERE stage = $1 AND ip = $2")
+                    .bind(stage)
+                    .bind(ip)
+                    .bind(rate)
                     .execute(&self.pool)
                     .await
                     .map_err(crate::classify)?;
-                Ok(done.rows_affected() == 1)
+                Ok(())
             }
 
             async fn throttle_state(&self, stage: &str, ip: &str) -> Result<Option<i64>, portcullis_core::store::StoreError> {
@@ -571,29 +669,6 @@ macro_rules! impl_store {
                 .await
                 .map_err(crate::classify)?;
                 Ok(done.rows_affected() == 1)
-            }
-
-            async fn record_otp_failure(&self, user_id: &str, now: i64, window: i64) -> Result<i64, portcullis_core::store::StoreError> {
-                let counts: Vec<i64> = sqlx::query_scalar(crate::rows::RECORD_OTP_FAILURE)
-                    .bind(user_id)
-                    .bind(now)
-                    .bind(now - window)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(crate::classify)?;
-                Ok(counts.into_iter().max().unwrap_or(0))
-            }
-
-            async fn otp_failures(&self, user_id: &str, now: i64, window: i64) -> Result<i64, portcullis_core::store::StoreError> {
-                let counts: Vec<i64> = sqlx::query_scalar(
-                    "SELECT failures FROM authenticators WHERE user_id = $1 AND kind = 'otp' AND failures_since >= $2",
-                )
-                .bind(user_id)
-                .bind(now - window)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(crate::classify)?;
-                Ok(counts.into_iter().max().unwrap_or(0))
             }
 
             async fn rotate_recovery_code(&self, user_id: &str, old_hash: &str, new_hash: &str) -> Result<bool, portcullis_core::store::StoreError> {

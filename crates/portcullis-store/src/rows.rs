@@ -158,11 +158,25 @@ pub(crate) const RECORD_LOGIN_FAILURE: &str = "INSERT INTO login_failures \
     last_failure = $4 \
     RETURNING failures, blocked_at";
 
+/// Reserves one attempt of key `($1, $2, $3)` at `$4` under limit `$5`; a count whose last
+/// failure is before `$6` has lapsed and starts over. No row back: refused.
+pub(crate) const RESERVE_LOGIN_ATTEMPT: &str = "INSERT INTO login_failures \
+    (connection, identifier, ip, failures, last_failure, blocked_at) \
+    VALUES ($1, $2, $3, 1, $4, NULL) \
+    ON CONFLICT (connection, identifier, ip) DO UPDATE SET \
+    failures = CASE WHEN login_failures.last_failure < $6 THEN 1 ELSE login_failures.failures + 1 END, \
+    blocked_at = CASE WHEN login_failures.last_failure < $6 THEN NULL ELSE login_failures.blocked_at END, \
+    last_failure = $4 \
+    WHERE login_failures.last_failure < $6 \
+    OR (login_failures.blocked_at IS NULL AND login_failures.failures < $5) \
+    RETURNING failures";
+
 /// Admits one event of bucket `($1, $2)` at `$3` with rate `$4` and limit `$5`, or changes
 /// nothing (the bucket is full).
 pub(crate) const TAKE_THROTTLE_TOKEN: &str = "UPDATE ip_throttle \
     SET tat = (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 \
-    WHERE stage = $1 AND ip = $2 AND (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 - $3 <= $5";
+    WHERE stage = $1 AND ip = $2 AND (CASE WHEN tat > $3 THEN tat ELSE $3 END) + $4 - $3 <= $5 \
+    RETURNING tat";
 
 pub(crate) const LOGIN_ATTEMPTS: &str = "SELECT failures, blocked_at FROM login_failures \
     WHERE connection = $1 AND identifier = $2 AND ip = $3 AND last_failure >= $4";
@@ -207,13 +221,6 @@ impl TicketRow {
         })
     }
 }
-
-/// Counts a failed OTP code on every OTP authenticator of user `$1` at `$2`; a window that
-/// started before `$3` restarts.
-pub(crate) const RECORD_OTP_FAILURE: &str = "UPDATE authenticators SET \
-    failures = CASE WHEN failures_since IS NULL OR failures_since < $3 THEN 1 ELSE failures + 1 END, \
-    failures_since = CASE WHEN failures_since IS NULL OR failures_since < $3 THEN $2 ELSE failures_since END \
-    WHERE user_id = $1 AND kind = 'otp' RETURNING failures";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct MfaTokenRow {

@@ -477,6 +477,85 @@ async fn login_failures_block_exactly_at_the_limit(s: Arc<dyn Store>) {
     );
 }
 
+async fn login_attempts_are_reserved_before_the_work(s: Arc<dyn Store>) {
+    use portcullis_core::attack::brute_force::AttemptKey;
+    let key = AttemptKey {
+        connection: "db".into(),
+        identifier: "burst@example.com".into(),
+        ip: "10.0.0.9".into(),
+    };
+    // 40 reservations at once against a limit of 10: exactly slots 1..=10 are handed out.
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let s = s.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            s.reserve_login_attempt(&key, 1_000, 10, 0).await
+        }));
+    }
+    let mut slots = Vec::new();
+    for t in tasks {
+        if let Some(slot) = t.await.expect("task").expect("reserve") {
+            slots.push(slot);
+        }
+    }
+    slots.sort_unstable();
+    assert_eq!(slots, (1..=10).collect::<Vec<_>>());
+    // A slot given back is taken again; blocking happens once, at the limit.
+    s.return_login_attempt(&key).await.expect("give back");
+    assert_eq!(
+        s.reserve_login_attempt(&key, 1_001, 10, 0)
+            .await
+            .expect("reserve"),
+        Some(10)
+    );
+    assert!(s.block_login_key(&key, 1_002, 10).await.expect("block"));
+    assert!(!s.block_login_key(&key, 1_003, 10).await.expect("block"));
+    s.return_login_attempt(&key)
+        .await
+        .expect("no effect once blocked");
+    assert_eq!(
+        s.reserve_login_attempt(&key, 1_004, 10, 0)
+            .await
+            .expect("reserve"),
+        None
+    );
+    let attempts = s.login_attempts(&key, 0).await.expect("read").expect("row");
+    assert_eq!((attempts.failures, attempts.blocked_at), (10, Some(1_002)));
+    // A count that lapsed starts over, block and all.
+    assert_eq!(
+        s.reserve_login_attempt(&key, 90_000, 10, 50_000)
+            .await
+            .expect("reserve"),
+        Some(1)
+    );
+    assert_eq!(
+        s.login_attempts(&key, 0)
+            .await
+            .expect("read")
+            .and_then(|a| a.blocked_at),
+        None
+    );
+    // A success resets the count when nothing was reserved after it, else gives back its own.
+    s.settle_login_success(&key, 1).await.expect("settle");
+    assert_eq!(s.login_attempts(&key, 0).await.expect("read"), None);
+    for _ in 0..3 {
+        s.reserve_login_attempt(&key, 90_002, 10, 0)
+            .await
+            .expect("reserve");
+    }
+    s.settle_login_success(&key, 2).await.expect("settle");
+    assert_eq!(
+        s.login_attempts(&key, 0)
+            .await
+            .expect("read")
+            .map(|a| a.failures),
+        Some(2)
+    );
+    // Below the limit, nothing blocks.
+    assert!(!s.block_login_key(&key, 90_001, 10).await.expect("block"));
+}
+
 async fn tickets_are_single_use_and_expire(s: Arc<dyn Store>) {
     use portcullis_core::tickets::TicketRecord;
     let ticket = |id: &str, expires_at| TicketRecord {
@@ -553,8 +632,9 @@ async fn throttle_buckets_admit_exactly_max_attempts(s: Arc<dyn Store>) {
     }
     let mut admitted = 0;
     for t in tasks {
-        if t.await.expect("task").expect("take") {
+        if let Some(tat) = t.await.expect("task").expect("take") {
             admitted += 1;
+            assert!((2_000..=6_000).contains(&tat), "{tat}");
         }
     }
     assert_eq!(admitted, 5);
@@ -564,27 +644,41 @@ async fn throttle_buckets_admit_exactly_max_attempts(s: Arc<dyn Store>) {
             .expect("state"),
         Some(6_000)
     );
-    assert!(
-        !s.take_throttle_token("pre-login", "10.0.0.1", 1_999, 1_000, 5_000)
+    assert_eq!(
+        s.take_throttle_token("pre-login", "10.0.0.1", 1_999, 1_000, 5_000)
             .await
-            .expect("take")
+            .expect("take"),
+        None
     );
-    assert!(
+    assert_eq!(
         s.take_throttle_token("pre-login", "10.0.0.1", 2_000, 1_000, 5_000)
             .await
             .expect("take"),
+        Some(7_000),
         "refilled"
+    );
+    // A token given back admits one more event at once.
+    s.return_throttle_token("pre-login", "10.0.0.1", 1_000)
+        .await
+        .expect("give back");
+    assert_eq!(
+        s.take_throttle_token("pre-login", "10.0.0.1", 2_000, 1_000, 5_000)
+            .await
+            .expect("take"),
+        Some(7_000)
     );
     // Stages and IPs are separate buckets; clearing an IP empties all of its buckets.
     assert!(
         s.take_throttle_token("pre-user-registration", "10.0.0.1", 1_000, 1_000, 5_000)
             .await
             .expect("take")
+            .is_some()
     );
     assert!(
         s.take_throttle_token("pre-login", "10.0.0.2", 1_000, 1_000, 5_000)
             .await
             .expect("take")
+            .is_some()
     );
     assert!(s.clear_throttle("10.0.0.1").await.expect("clear"));
     assert_eq!(
@@ -671,35 +765,6 @@ async fn mfa_tokens_and_authenticators(s: Arc<dyn Store>) {
     assert!(!s.accept_otp_step(&otp.id, 9).await.expect("older"));
     let listed = s.authenticators(&otp.user_id).await.expect("list");
     assert!(listed[0].confirmed && listed[0].last_step == Some(10));
-    // Failures count within a window that starts at the first one.
-    for expected in 1..=3 {
-        assert_eq!(
-            s.record_otp_failure(&otp.user_id, 1_000, 500)
-                .await
-                .expect("fail"),
-            expected
-        );
-    }
-    assert_eq!(
-        s.otp_failures(&otp.user_id, 1_400, 500)
-            .await
-            .expect("count"),
-        3
-    );
-    assert_eq!(
-        s.otp_failures(&otp.user_id, 1_600, 500)
-            .await
-            .expect("count"),
-        0,
-        "window over"
-    );
-    assert_eq!(
-        s.record_otp_failure(&otp.user_id, 1_600, 500)
-            .await
-            .expect("fail"),
-        1,
-        "new window"
-    );
     // A recovery code rotates once.
     assert!(
         s.rotate_recovery_code(&otp.user_id, "code-1", "code-2")
@@ -1160,6 +1225,7 @@ conformance!(
     password_history_is_kept_pruned_and_deleted_with_the_user,
     logins_are_counted_atomically,
     login_failures_block_exactly_at_the_limit,
+    login_attempts_are_reserved_before_the_work,
     tickets_are_single_use_and_expire,
     throttle_buckets_admit_exactly_max_attempts,
     mfa_tokens_and_authenticators,

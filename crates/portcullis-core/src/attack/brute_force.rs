@@ -125,7 +125,9 @@ impl BruteForcePolicy {
             connection: connection.to_owned(),
             identifier: identifier.trim().to_lowercase(),
             ip: match self.mode {
-                CountingMode::PerIdentifierAndIp => ip.unwrap_or("").to_owned(),
+                CountingMode::PerIdentifierAndIp => {
+                    ip.map(super::counting_address).unwrap_or_default()
+                }
                 CountingMode::PerIdentifier => String::new(),
             },
         })

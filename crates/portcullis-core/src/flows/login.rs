@@ -94,39 +94,58 @@ async fn checked_password_login(
             return Err(e);
         }
     };
-    // Suspicious IP throttling: an address with too many failed logins across accounts.
-    if let Err(e) =
-        throttle::refuse_if_full(tenant, ThrottleStage::PreLogin, &login.requester).await
-    {
-        tenant
-            .record(failed(LogType::FailedLogin, e.to_string()).connection(&connection.name))
-            .await;
-        return Err(e);
-    }
-    // Brute-force protection: a blocked identifier (from this IP, in the default mode) is
-    // refused before any hash is spent on it.
+    // Every gate reserves before the hash and settles after it, each in one statement in the
+    // database, so a parallel burst on any number of nodes gets exactly as many verdicts as
+    // the limits allow. Suspicious IP throttling first: a failed login across accounts takes
+    // a token of the address's bucket, and a right password gives it back.
+    let throttled = match throttle::admit(tenant, ThrottleStage::PreLogin, &login.requester).await {
+        Ok(taken) => taken,
+        Err(e) => {
+            tenant
+                .record(failed(LogType::FailedLogin, e.to_string()).connection(&connection.name))
+                .await;
+            return Err(e);
+        }
+    };
+    // Brute-force protection: the attempt counts as a failure before its hash; a blocked
+    // identifier (from this IP, in the default mode), or one whose remaining attempts are all
+    // in flight, is refused before any hash is spent on it.
     let policy = &tenant.config.brute_force;
     let attempt_key = policy
         .key(&connection.name, identifier, login.requester.ip.as_deref())
         .filter(|_| connection.brute_force_protection);
-    let attempts = match &attempt_key {
-        Some(key) => {
-            tenant
+    let reserved = match &attempt_key {
+        Some(key) if policy.block => {
+            let slot = tenant
                 .store
-                .login_attempts(key, now - BLOCK_LIFETIME_MILLIS)
-                .await?
+                .reserve_login_attempt(key, now, policy.max_attempts, now - BLOCK_LIFETIME_MILLIS)
+                .await?;
+            if slot.is_none() {
+                if throttled {
+                    throttle::give_back(tenant, ThrottleStage::PreLogin, &login.requester).await?;
+                }
+                let e = failed(
+                    LogType::FailedLogin,
+                    "Too many failed login attempts".into(),
+                )
+                .connection(&connection.name);
+                tenant.record(e).await;
+                return Err(Error::TooManyAttempts);
+            }
+            slot
         }
-        None => None,
+        _ => None,
     };
-    if policy.block && attempts.is_some_and(|a| a.blocked_at.is_some()) {
-        let e = failed(
-            LogType::FailedLogin,
-            "Too many failed login attempts".into(),
-        )
-        .connection(&connection.name);
-        tenant.record(e).await;
-        return Err(Error::TooManyAttempts);
-    }
+    // What a request that ends without a verdict on its password gives back.
+    let release = || async {
+        if throttled {
+            throttle::give_back(tenant, ThrottleStage::PreLogin, &login.requester).await?;
+        }
+        if let (Some(key), Some(_)) = (&attempt_key, reserved) {
+            tenant.store.return_login_attempt(key).await?;
+        }
+        Ok::<(), Error>(())
+    };
 
     let user = if connection.requires_username && !identifier.contains('@') {
         tenant
@@ -144,27 +163,53 @@ async fn checked_password_login(
             None => None,
         }
     };
-    let verified = tenant
+    let verified = match tenant
         .hasher
         .verify(
             &login.password,
             user.as_ref().map(|u| u.password_hash.as_str()),
         )
-        .await?;
+        .await
+    {
+        Ok(verified) => verified,
+        Err(e) => {
+            release().await?;
+            return Err(e.into());
+        }
+    };
     let wrong = Error::WrongCredentials {
         by_username: connection.requires_username,
     };
-    if !verified {
-        if let Some(key) = &attempt_key {
-            count_failure(tenant, key, user.as_ref(), &login.requester, client).await?;
+    if verified {
+        // A right password is not a failed login for the address's bucket.
+        if throttled {
+            throttle::give_back(tenant, ThrottleStage::PreLogin, &login.requester).await?;
         }
-        // The failure takes a token; it was admitted by the check above, so the answer stays
-        // the failed login's (a full bucket refuses the next attempt).
-        match throttle::admit(tenant, ThrottleStage::PreLogin, &login.requester).await {
-            Ok(()) | Err(Error::SuspiciousIp) => {}
-            Err(e) => return Err(e),
+    } else if let Some(key) = &attempt_key {
+        match reserved {
+            // The failure was counted by its reservation; the one that took the last attempt
+            // blocks the key.
+            Some(slot) if slot >= policy.max_attempts => {
+                if tenant
+                    .store
+                    .block_login_key(key, now, policy.max_attempts)
+                    .await?
+                {
+                    announce_block(tenant, key, user.as_ref(), &login.requester, client).await?;
+                }
+            }
+            Some(_) => {}
+            // Without the `block` shield nothing is refused: failures are counted afterwards.
+            None => count_failure(tenant, key, user.as_ref(), &login.requester, client).await?,
         }
     }
+    // A right password refused for another reason below gives its brute-force attempt back.
+    let give_back_attempt = || async {
+        if let (Some(key), Some(_)) = (&attempt_key, reserved) {
+            tenant.store.return_login_attempt(key).await?;
+        }
+        Ok::<(), Error>(())
+    };
     let user = match user {
         Some(user) if verified => user,
         Some(user) => {
@@ -188,6 +233,7 @@ async fn checked_password_login(
         }
     };
     if user.is_blocked() {
+        give_back_attempt().await?;
         tenant
             .record(failed(LogType::FailedLogin, "user is blocked".into()).user(&user))
             .await;
@@ -208,14 +254,17 @@ async fn checked_password_login(
         }
     }
     if let Err(e) = screening {
+        give_back_attempt().await?;
         tenant
             .record(failed(LogType::FailedLogin, e.to_string()).user(&user))
             .await;
         return Err(e);
     }
-    // Only a count that exists needs clearing: most logins write nothing here.
-    if let (Some(key), Some(_)) = (&attempt_key, attempts) {
-        tenant.store.clear_login_failures(key).await?;
+    // A successful password check resets the count (Auth0's rule), its own reservation too.
+    match (&attempt_key, reserved) {
+        (Some(key), Some(slot)) => tenant.store.settle_login_success(key, slot).await?,
+        (Some(key), None) => tenant.store.clear_login_failures(key).await?,
+        (None, _) => {}
     }
     // The tenant's Rules and post-login Actions may refuse, add claims or ask for MFA.
     let mut user = user;
@@ -342,8 +391,8 @@ fn resolve_connection<'t>(
     Ok(connection)
 }
 
-/// Counts a failed login; the failure that reaches `max_attempts` blocks the key, is logged as
-/// `limit_wc`, and mails the user an unblock link when the `user_notification` shield is on.
+/// Counts a failed login after the fact (brute-force protection without the `block` shield,
+/// which refuses nothing); the failure that reaches `max_attempts` marks the key blocked.
 async fn count_failure(
     tenant: &Tenant,
     key: &AttemptKey,
@@ -360,6 +409,20 @@ async fn count_failure(
     if count.failures != policy.max_attempts {
         return Ok(());
     }
+    announce_block(tenant, key, user, requester, client).await
+}
+
+/// A key just blocked: logged as `limit_wc`, and the user mailed an unblock link when the
+/// `user_notification` shield is on.
+async fn announce_block(
+    tenant: &Tenant,
+    key: &AttemptKey,
+    user: Option<&UserRecord>,
+    requester: &Requester,
+    client: &Client,
+) -> Result<(), Error> {
+    let policy = &tenant.config.brute_force;
+    let now = tenant.clock.now_millis();
     let mut event = LogEvent::new(LogType::BlockedAccount, now)
         .client(client)
         .requester(requester)

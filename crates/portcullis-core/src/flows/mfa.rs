@@ -8,9 +8,9 @@ use crate::flows::users;
 use crate::logs::{LogEvent, LogType, Requester};
 use crate::mfa::totp;
 use crate::mfa::{
-    AuthenticatorKind, AuthenticatorRecord, MAX_OTP_FAILURES, MFA_TOKEN_LIFETIME_SECS,
-    MfaTokenRecord, OTP_FAILURE_WINDOW_MILLIS, PendingLogin, new_authenticator_id,
-    new_recovery_code, recovery_code_hash,
+    AuthenticatorKind, AuthenticatorRecord, MFA_TOKEN_LIFETIME_SECS, MfaTokenRecord,
+    OTP_ATTEMPT_REFILL_MILLIS, OTP_ATTEMPTS, OTP_THROTTLE_STAGE, PendingLogin,
+    new_authenticator_id, new_recovery_code, recovery_code_hash,
 };
 use crate::secret::{SecretDigest, random_token};
 use crate::user::UserRecord;
@@ -36,12 +36,18 @@ pub async fn require_second_factor(
     on_login_page: bool,
     asked_by_script: bool,
 ) -> Result<(), Error> {
-    if !asked_by_script && !policy(tenant).await?.required() {
+    // A token for the MFA API manages the user's factors: once there is one, only a login
+    // that passed it may have such a token, whatever the policy says (as on Auth0).
+    let for_mfa_api = pending.audience.as_deref() == Some(tenant.config.mfa_audience().as_str());
+    if !asked_by_script && !for_mfa_api && !policy(tenant).await?.required() {
         return Ok(());
     }
     let enrolled = confirmed_otp(&tenant.store.authenticators(&user.id).await?)
         .next()
         .is_some();
+    if !asked_by_script && !enrolled && !policy(tenant).await?.required() {
+        return Ok(());
+    }
     let now = tenant.clock.now_millis();
     let token = format!("mfa_{}", random_token(32));
     let record = MfaTokenRecord {
@@ -93,6 +99,70 @@ pub async fn session(
         return Err(Error::UserBlocked);
     }
     Ok((record, user))
+}
+
+/// What a call to the MFA API wants to do with the user's authenticators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MfaApiRight {
+    Enroll,
+    Read,
+    Remove,
+}
+
+impl MfaApiRight {
+    /// The scope an access token needs for it.
+    fn scope(self) -> &'static [&'static str] {
+        match self {
+            Self::Enroll => &["enroll"],
+            Self::Read => &["read:authenticators"],
+            Self::Remove => &["remove:authenticators"],
+        }
+    }
+}
+
+/// The user behind a bearer credential of the MFA API: an access token for the MFA API
+/// audience with the scope `right` needs, or, for enrolling the first factor and listing,
+/// the `mfa_token` of a login waiting for its second factor.
+async fn mfa_api_caller(
+    tenant: &Tenant,
+    bearer: &str,
+    right: MfaApiRight,
+) -> Result<UserRecord, Error> {
+    let is_jwt = bearer.bytes().filter(|b| *b == b'.').count() == 2;
+    if !is_jwt {
+        return match right {
+            MfaApiRight::Remove => Err(Error::InvalidToken(
+                crate::tokens::TokenRejection::Malformed,
+            )),
+            MfaApiRight::Enroll | MfaApiRight::Read => Ok(session(tenant, bearer, None).await?.1),
+        };
+    }
+    let config = &tenant.config;
+    let claims = tenant
+        .keys
+        .verify(
+            bearer,
+            &config.issuer,
+            &config.mfa_audience(),
+            tenant.clock.now_secs(),
+        )
+        .map_err(Error::InvalidToken)?;
+    if !right.scope().iter().any(|s| claims.has_scope(s)) {
+        return Err(Error::InsufficientScope(right.scope()));
+    }
+    let user = match users::get(tenant, &claims.sub).await {
+        Ok(user) => user,
+        Err(Error::UserNotFound) => {
+            return Err(Error::InvalidToken(
+                crate::tokens::TokenRejection::Malformed,
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    if user.is_blocked() {
+        return Err(Error::UserBlocked);
+    }
+    Ok(user)
 }
 
 /// What `/mfa/associate` returns once.
@@ -161,12 +231,16 @@ async fn insert_recovery_code(tenant: &Tenant, user_id: &str) -> Result<String, 
 
 /// `POST /mfa/associate` for `otp`: a new pending TOTP authenticator (replacing an earlier
 /// pending one), and the recovery code at the first enrollment.
+///
+/// With an `mfa_token` this is the first enrollment of a login waiting for its second factor
+/// (refused once the user has a confirmed factor); with an access token for the MFA API, the
+/// token must carry `enroll`.
 pub async fn associate(
     tenant: &Tenant,
-    mfa_token: &str,
+    bearer: &str,
     authenticator_types: &[String],
 ) -> Result<Enrollment, Error> {
-    let (_, user) = session(tenant, mfa_token, None).await?;
+    let user = mfa_api_caller(tenant, bearer, MfaApiRight::Enroll).await?;
     let factors = policy(tenant).await?;
     if authenticator_types.is_empty()
         || authenticator_types.iter().any(|t| t != "otp")
@@ -215,18 +289,21 @@ pub async fn challenge(
     }
 }
 
-/// `GET /mfa/authenticators`.
+/// `GET /mfa/authenticators`: with the `mfa_token` of a login (to choose what to challenge)
+/// or an access token for the MFA API with `read:authenticators`.
 pub async fn authenticators(
     tenant: &Tenant,
-    mfa_token: &str,
+    bearer: &str,
 ) -> Result<Vec<AuthenticatorRecord>, Error> {
-    let (_, user) = session(tenant, mfa_token, None).await?;
+    let user = mfa_api_caller(tenant, bearer, MfaApiRight::Read).await?;
     Ok(tenant.store.authenticators(&user.id).await?)
 }
 
-/// `DELETE /mfa/authenticators/{id}`.
-pub async fn delete_authenticator(tenant: &Tenant, mfa_token: &str, id: &str) -> Result<(), Error> {
-    let (_, user) = session(tenant, mfa_token, None).await?;
+/// `DELETE /mfa/authenticators/{id}`: only with an access token for the MFA API carrying
+/// `remove:authenticators`, which a user with a factor gets only after passing it. An
+/// `mfa_token` proves the password alone and can never remove a factor.
+pub async fn delete_authenticator(tenant: &Tenant, bearer: &str, id: &str) -> Result<(), Error> {
+    let user = mfa_api_caller(tenant, bearer, MfaApiRight::Remove).await?;
     if tenant
         .store
         .delete_authenticators(&user.id, Some(id))
@@ -251,9 +328,34 @@ fn gd_event(
         .user(user)
 }
 
+/// Takes one attempt of the user's code bucket before a code is checked (in one statement,
+/// so parallel guesses cannot pass it); `false` when none is left.
+async fn take_otp_attempt(tenant: &Tenant, user_id: &str) -> Result<bool, Error> {
+    Ok(tenant
+        .store
+        .take_throttle_token(
+            OTP_THROTTLE_STAGE,
+            user_id,
+            tenant.clock.now_millis(),
+            OTP_ATTEMPT_REFILL_MILLIS,
+            OTP_ATTEMPTS * OTP_ATTEMPT_REFILL_MILLIS,
+        )
+        .await?
+        .is_some())
+}
+
+/// A right code gives its attempt back.
+async fn give_back_otp_attempt(tenant: &Tenant, user_id: &str) -> Result<(), Error> {
+    tenant
+        .store
+        .return_throttle_token(OTP_THROTTLE_STAGE, user_id, OTP_ATTEMPT_REFILL_MILLIS)
+        .await?;
+    Ok(())
+}
+
 /// The `mfa-otp` grant: a right, unreplayed code of a TOTP authenticator completes the login
-/// (and confirms a pending enrollment). More than ten wrong codes within an hour lock the
-/// factor, as Auth0's `gd_otp_rate_limit_exceed`.
+/// (and confirms a pending enrollment). Codes are checked under the user's attempt bucket
+/// (ten, one back every six minutes), as Auth0's `gd_otp_rate_limit_exceed`.
 pub async fn redeem_otp(
     tenant: &Tenant,
     client: &Client,
@@ -267,12 +369,7 @@ pub async fn redeem_otp(
     }
     let (record, user) = session(tenant, mfa_token, Some(&client.client_id)).await?;
     let now = tenant.clock.now_millis();
-    if tenant
-        .store
-        .otp_failures(&user.id, now, OTP_FAILURE_WINDOW_MILLIS)
-        .await?
-        >= MAX_OTP_FAILURES
-    {
+    if !take_otp_attempt(tenant, &user.id).await? {
         tenant
             .record(gd_event(
                 tenant,
@@ -306,10 +403,6 @@ pub async fn redeem_otp(
         None => (false, false),
     };
     if !accepted {
-        let failures = tenant
-            .store
-            .record_otp_failure(&user.id, now, OTP_FAILURE_WINDOW_MILLIS)
-            .await?;
         tenant
             .record(gd_event(
                 tenant,
@@ -319,20 +412,9 @@ pub async fn redeem_otp(
                 &user,
             ))
             .await;
-        if failures > MAX_OTP_FAILURES {
-            tenant
-                .record(gd_event(
-                    tenant,
-                    LogType::GuardianOtpRateLimit,
-                    client,
-                    requester,
-                    &user,
-                ))
-                .await;
-            return Err(Error::MfaTooManyAttempts);
-        }
         return Err(Error::InvalidOtp);
     }
+    give_back_otp_attempt(tenant, &user.id).await?;
     if !tenant
         .store
         .consume_mfa_token(&record.token_hash, now)
@@ -589,6 +671,9 @@ pub async fn finish_ticket_enrollment(
     code: &str,
 ) -> Result<Option<String>, Error> {
     let user = enrollment_user(tenant, token).await?;
+    if !take_otp_attempt(tenant, &user.id).await? {
+        return Err(Error::MfaTooManyAttempts);
+    }
     let now_secs = tenant.clock.now_secs();
     let authenticators = tenant.store.authenticators(&user.id).await?;
     let matched = authenticators
@@ -610,6 +695,7 @@ pub async fn finish_ticket_enrollment(
     {
         return Err(Error::InvalidOtp);
     }
+    give_back_otp_attempt(tenant, &user.id).await?;
     crate::tickets::redeem(
         tenant,
         crate::tickets::TicketKind::GuardianEnrollment,

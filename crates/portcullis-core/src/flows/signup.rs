@@ -51,7 +51,7 @@ pub async fn sign_up(
     let email = request.user.email.clone();
     let result = match throttle::admit(tenant, ThrottleStage::PreUserRegistration, requester).await
     {
-        Ok(()) => sign_up_checked(tenant, request, requester).await,
+        Ok(_) => sign_up_checked(tenant, request, requester).await,
         Err(e) => Err(e),
     };
     let now = tenant.clock.now_millis();

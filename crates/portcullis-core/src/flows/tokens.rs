@@ -30,6 +30,9 @@ const OIDC_SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// What an access token for the MFA API may carry (Auth0's MFA API scopes).
+pub const MFA_API_SCOPES: &[&str] = &["enroll", "read:authenticators", "remove:authenticators"];
+
 /// The API a user's access token is for: a configured resource server, the tenant's default
 /// audience, or none (then the token is good for `/userinfo` only).
 pub fn resolve_user_audience(
@@ -77,12 +80,19 @@ pub fn issue_user_tokens(
     let claims = claims.unwrap_or(&no_claims);
     let config = &tenant.config;
     let is_management = api.is_some_and(|a| a.identifier == config.management_audience());
+    let is_mfa_api = api.is_some_and(|a| a.identifier == config.mfa_audience());
     // Without RBAC, Auth0 grants what is asked for an API; a user's token never carries the
-    // Management API's administrative scopes.
+    // Management API's administrative scopes, and one for the MFA API only its own.
+    let grantable = |s: &str| match api {
+        None => false,
+        Some(_) if is_management => false,
+        Some(_) if is_mfa_api => MFA_API_SCOPES.contains(&s),
+        Some(_) => true,
+    };
     let scopes: Vec<&str> = requested_scope
         .unwrap_or("")
         .split_whitespace()
-        .filter(|s| OIDC_SCOPES.contains(s) || (api.is_some() && !is_management))
+        .filter(|s| OIDC_SCOPES.contains(s) || grantable(s))
         .fold(Vec::new(), |mut acc, s| {
             if !acc.contains(&s) {
                 acc.push(s);
@@ -216,9 +226,11 @@ fn issue_client_credentials(
         .filter(|a| !a.is_empty())
         .or(config.default_audience.as_deref())
         .ok_or(Error::MissingAudience)?;
+    // The MFA API acts for a user: no machine-to-machine token is ever good for it.
     let api = config
         .resource_server(audience)
-        .ok_or_else(|| Error::UnknownAudience(audience.to_owned()))?;
+        .filter(|api| api.identifier != config.mfa_audience())
+        .ok_or_else(|| Error::AudienceNotEnabled(audience.to_owned()))?;
     let grant = config
         .client_grant(&client.client_id, &api.identifier)
         .ok_or_else(|| Error::AudienceNotGranted(api.identifier.clone()))?;

@@ -117,6 +117,43 @@ pub struct UserPatch {
     pub app_metadata: Option<Map<String, Value>>,
 }
 
+impl UserPatch {
+    /// The fields the patch changes beyond `app_metadata` and `user_metadata`, by Auth0's
+    /// names: what Auth0's `update:users_app_metadata` scope does not allow without
+    /// `update:users`.
+    pub fn fields_beyond_metadata(&self) -> Vec<&'static str> {
+        let Self {
+            email,
+            email_verified,
+            username,
+            password,
+            blocked,
+            given_name,
+            family_name,
+            name,
+            nickname,
+            picture,
+            user_metadata: _,
+            app_metadata: _,
+        } = self;
+        [
+            ("email", email.is_some()),
+            ("email_verified", email_verified.is_some()),
+            ("username", username.is_some()),
+            ("password", password.is_some()),
+            ("blocked", blocked.is_some()),
+            ("given_name", *given_name != Change::Keep),
+            ("family_name", *family_name != Change::Keep),
+            ("name", name.is_some()),
+            ("nickname", nickname.is_some()),
+            ("picture", picture.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, changed)| changed.then_some(field))
+        .collect()
+    }
+}
+
 /// How many times a patch is re-applied when another writer changed the user meanwhile.
 const MAX_ATTEMPTS: usize = 8;
 

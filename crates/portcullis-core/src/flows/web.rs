@@ -235,7 +235,85 @@ pub fn check(
     })
 }
 
-/// A single-use authorization code for `user` under `authorization`.
+/// Whether `user`'s connection is enabled for `client`: a login through a connection the
+/// application does not use must not become its code or tokens, however the user got a
+/// session (a password, a sign-up, or single sign-on from another application).
+pub fn connection_enabled_for(tenant: &Tenant, client: &Client, user: &UserRecord) -> bool {
+    tenant
+        .config
+        .connection(&user.connection)
+        .is_some_and(|c| c.is_enabled_for(&client.client_id))
+}
+
+/// What follows an authentication on the hosted pages, before the application's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterLogin {
+    /// Nothing more: answer the application.
+    Answer,
+    /// A second factor first, with this `mfa_token`; `enrolled`: whether the user has one.
+    SecondFactor { mfa_token: String, enrolled: bool },
+}
+
+/// The one decision every way into a web session takes after the user proved who they are
+/// (a browser session, a sign-up): the connection must be enabled for the client, the
+/// post-login Rules and Actions run (their claims land in the authorization's grant), and a
+/// second factor is asked for when the policy, a script or the MFA API audience wants one —
+/// unless `second_factor_done` (the session's login already passed one).
+pub async fn after_login(
+    tenant: &Tenant,
+    client: &Client,
+    user: &mut UserRecord,
+    authorization: &mut Authorization,
+    requester: &Requester,
+    second_factor_done: bool,
+) -> Result<AfterLogin, Error> {
+    if !connection_enabled_for(tenant, client, user) {
+        return Err(Error::ConnectionDisabledForClient {
+            client_id: client.client_id.clone(),
+            connection: user.connection.clone(),
+        });
+    }
+    let decision = crate::flows::extensibility::post_login(
+        tenant,
+        client,
+        user,
+        requester,
+        crate::flows::extensibility::LoginProtocol::WebLogin,
+        authorization.grant.scope.as_deref(),
+    )
+    .await?;
+    authorization.grant.claims = decision.claims.clone();
+    if second_factor_done {
+        return Ok(AfterLogin::Answer);
+    }
+    let pending = crate::mfa::PendingLogin {
+        scope: authorization.grant.scope.clone(),
+        audience: authorization.grant.audience.clone(),
+        nonce: authorization.grant.nonce.clone(),
+        claims: decision.claims,
+    };
+    match crate::flows::mfa::require_second_factor(
+        tenant,
+        client,
+        user,
+        pending,
+        true,
+        decision.multifactor,
+    )
+    .await
+    {
+        Ok(()) => Ok(AfterLogin::Answer),
+        Err(Error::MfaRequired {
+            mfa_token,
+            enrolled,
+        }) => Ok(AfterLogin::SecondFactor {
+            mfa_token,
+            enrolled,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// The fields of a successful answer to the application: a code, or (implicit) the tokens.
 pub async fn answer_fields(
     tenant: &Tenant,
@@ -243,15 +321,21 @@ pub async fn answer_fields(
     authorization: &Authorization,
     authenticated_at_millis: i64,
 ) -> Result<Vec<(&'static str, String)>, Error> {
+    let client = tenant
+        .config
+        .client(&authorization.client_id)
+        .ok_or(Error::UnknownClient)?;
+    if !connection_enabled_for(tenant, client, user) {
+        return Err(Error::ConnectionDisabledForClient {
+            client_id: client.client_id.clone(),
+            connection: user.connection.clone(),
+        });
+    }
     let kind = authorization.response_type;
     if !kind.is_implicit() {
         let code = issue_code(tenant, user, authorization, authenticated_at_millis).await?;
         return Ok(vec![("code", code)]);
     }
-    let client = tenant
-        .config
-        .client(&authorization.client_id)
-        .ok_or(Error::UnknownClient)?;
     let grant = &authorization.grant;
     let api = crate::flows::tokens::resolve_user_audience(tenant, grant.audience.as_deref())?;
     // The ID token carries only what its scope asks; `openid` is implied by `id_token`.

@@ -29,10 +29,13 @@ impl MfaPolicy {
 
 /// How long an `mfa_token` works (Auth0: 10 minutes).
 pub const MFA_TOKEN_LIFETIME_SECS: i64 = 600;
-/// More failed codes than this within [`OTP_FAILURE_WINDOW_MILLIS`] lock the factor
-/// (Auth0's `gd_otp_rate_limit_exceed`: "more than 10 … within one hour").
-pub const MAX_OTP_FAILURES: i64 = 10;
-pub const OTP_FAILURE_WINDOW_MILLIS: i64 = 3_600_000;
+/// Codes are checked under a bucket per user, as Auth0's Guardian does: it "starts with 10
+/// attempts and refreshes at a rate of 1 attempt per 6 minutes"; a right code gives its
+/// attempt back. An empty bucket is Auth0's `gd_otp_rate_limit_exceed`.
+pub const OTP_ATTEMPTS: i64 = 10;
+pub const OTP_ATTEMPT_REFILL_MILLIS: i64 = 360_000;
+/// The throttle stage under which the bucket is kept (keyed by user id).
+pub const OTP_THROTTLE_STAGE: &str = "mfa-otp";
 
 /// What the login asked for, replayed when the second factor succeeds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -186,6 +186,13 @@ pub async fn update(
     take_string(&mut o, "client_id")?;
     take_bool(&mut o, "verify_email")?;
     reject_unknown(o)?;
+    // `update:users_app_metadata` alone changes the metadata and nothing else.
+    if !claims.has_scope("update:users") {
+        let beyond = patch.fields_beyond_metadata();
+        if !beyond.is_empty() {
+            return Err(portcullis_core::Error::FieldsNotUpdatable(beyond).into());
+        }
+    }
     if let Some(email) = &patch.email
         && Email::parse(email).is_none()
     {

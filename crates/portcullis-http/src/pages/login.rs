@@ -13,12 +13,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use portcullis_core::config::grant;
 use portcullis_core::flows::cross_origin;
-use portcullis_core::flows::extensibility::{self, LoginProtocol};
 use portcullis_core::flows::login::{PasswordLogin, hosted_page_connection, password_login};
 use portcullis_core::flows::mfa;
 use portcullis_core::flows::reset::request_reset;
 use portcullis_core::flows::signup::{NewUser, SignUp, sign_up};
-use portcullis_core::flows::web::{self, Authorization, AuthorizeParams};
+use portcullis_core::flows::web::{self, AfterLogin, Authorization, AuthorizeParams};
 use portcullis_core::logs::Requester;
 use portcullis_core::mfa::PendingLogin;
 use portcullis_core::user::UserRecord;
@@ -239,8 +238,17 @@ pub async fn authorize(
             None => Ok(None),
         };
         match user {
-            Ok(Some(session)) => return session_answer(&app, session, authorization, &who).await,
-            Ok(None) => {}
+            // A session through a connection this application does not use is no session
+            // here: the user logs in (or, with prompt=none, login is required).
+            Ok(Some(session))
+                if tenant
+                    .config
+                    .client(&authorization.client_id)
+                    .is_some_and(|c| web::connection_enabled_for(tenant, c, &session.user)) =>
+            {
+                return session_answer(&app, session, authorization, &who).await;
+            }
+            Ok(_) => {}
             Err(e) => return failure(&app, "Error", &e),
         }
     }
@@ -304,37 +312,22 @@ async fn session_answer(
     };
     // Every login through /authorize runs the post-login Rules and Actions, with a session too.
     let mut user = session.user.clone();
-    let decision = match extensibility::post_login(
+    match web::after_login(
         tenant,
         client,
         &mut user,
+        &mut authorization,
         who,
-        LoginProtocol::WebLogin,
-        authorization.grant.scope.as_deref(),
+        session.second_factor,
     )
     .await
     {
-        Ok(decision) => decision,
-        Err(e) => return authorization_error(app, &authorization, &e),
-    };
-    authorization.grant.claims = decision.claims.clone();
-    let mfa_required = match mfa::policy(tenant).await {
-        Ok(policy) => policy.required() || decision.multifactor,
-        Err(e) => return failure(app, "Error", &e),
-    };
-    if session.second_factor || !mfa_required {
-        return code_answer(tenant, &user, &authorization, session.authenticated_at)
-            .await
-            .respond(app);
-    }
-    let pending = PendingLogin {
-        claims: decision.claims,
-        ..PendingLogin::default()
-    };
-    match mfa::require_second_factor(tenant, client, &user, pending, true, decision.multifactor)
-        .await
-    {
-        Err(Error::MfaRequired { .. }) if authorization.prompt.as_deref() == Some("none") => {
+        Ok(AfterLogin::Answer) => {
+            code_answer(tenant, &user, &authorization, session.authenticated_at)
+                .await
+                .respond(app)
+        }
+        Ok(AfterLogin::SecondFactor { .. }) if authorization.prompt.as_deref() == Some("none") => {
             let (error, description) = redirect_error(&Error::MfaRequired {
                 mfa_token: String::new(),
                 enrolled: false,
@@ -348,14 +341,11 @@ async fn session_answer(
             )
             .respond(app)
         }
-        Err(Error::MfaRequired {
+        Ok(AfterLogin::SecondFactor {
             mfa_token,
             enrolled,
         }) => second_factor_page(app, authorization, &mfa_token, enrolled).await,
         Err(e) => authorization_error(app, &authorization, &e),
-        Ok(()) => code_answer(tenant, &user, &authorization, session.authenticated_at)
-            .await
-            .respond(app),
     }
 }
 
@@ -1071,8 +1061,28 @@ pub async fn submit_signup(State(app): State<AppState>, request: Request) -> Res
         },
     };
     let who = requester(&parts, &tenant.config.trusted_proxies);
-    match sign_up(tenant, request, &who).await {
-        Ok(user) => signed_in(&app, &user, &authorization, false).await,
+    let created = sign_up(tenant, request, &who).await;
+    match created {
+        // The login that follows a sign-up takes the same path as every other login.
+        Ok(mut user) => {
+            let Some(client) = tenant.config.client(&authorization.client_id) else {
+                return failure(&app, "Error", &Error::UnknownClient);
+            };
+            let mut authorization = authorization;
+            match web::after_login(tenant, client, &mut user, &mut authorization, &who, false).await
+            {
+                Ok(AfterLogin::Answer) => signed_in(&app, &user, &authorization, false).await,
+                Ok(AfterLogin::SecondFactor {
+                    mfa_token,
+                    enrolled: true,
+                }) => otp_form(&app, StatusCode::OK, &sealed, &mfa_token, None).await,
+                Ok(AfterLogin::SecondFactor {
+                    mfa_token,
+                    enrolled: false,
+                }) => start_enrollment(&app, &sealed, &mfa_token).await,
+                Err(e) => authorization_error(&app, &authorization, &e),
+            }
+        }
         Err(e) => {
             let (status, text) = page_message(&e);
             signup_form(

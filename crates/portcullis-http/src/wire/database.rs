@@ -168,11 +168,13 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::AuthenticatorNotFound
         | Error::MissingAudience
         | Error::UnknownAudience(_)
+        | Error::AudienceNotEnabled(_)
         | Error::AudienceNotGranted(_)
         | Error::ScopesNotGranted(_)
         | Error::MissingAuthentication
         | Error::InvalidToken(_)
         | Error::InsufficientScope(_)
+        | Error::FieldsNotUpdatable(_)
         | Error::UserNotFound
         | Error::LogNotFound
         | Error::IpNotBlocked

@@ -65,6 +65,14 @@ fn describe(error: &Error) -> Body {
             ),
             Some("insufficient_scope"),
         ),
+        Error::FieldsNotUpdatable(fields) => body(
+            S::FORBIDDEN,
+            format!(
+                "You cannot update the following fields: {}",
+                fields.join(", ")
+            ),
+            Some("insufficient_scope"),
+        ),
         Error::AuthenticatorNotFound => body(
             S::NOT_FOUND,
             "Authentication method not found.",
@@ -222,6 +230,7 @@ fn describe(error: &Error) -> Body {
         | Error::SuspiciousIp
         | Error::MissingAudience
         | Error::UnknownAudience(_)
+        | Error::AudienceNotEnabled(_)
         | Error::AudienceNotGranted(_)
         | Error::ScopesNotGranted(_) => body(S::BAD_REQUEST, error.to_string(), None),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {

@@ -236,6 +236,11 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "access_denied",
             format!("Service not found: {audience}"),
         ),
+        Error::AudienceNotEnabled(audience) => oauth(
+            S::FORBIDDEN,
+            "access_denied",
+            format!("Service not enabled within domain: {audience}"),
+        ),
         Error::AudienceNotGranted(audience) => oauth(
             S::FORBIDDEN,
             "access_denied",
@@ -252,7 +257,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         Error::MissingAuthentication | Error::InvalidToken(_) => {
             oauth(S::UNAUTHORIZED, "invalid_token", "Invalid token")
         }
-        Error::InsufficientScope(_) => {
+        Error::InsufficientScope(_) | Error::FieldsNotUpdatable(_) => {
             oauth(S::FORBIDDEN, "insufficient_scope", "Insufficient scope")
         }
         Error::UserNotFound | Error::LogNotFound | Error::IpNotBlocked | Error::InvalidTicket => {

@@ -150,11 +150,13 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::AuthenticatorNotFound
         | Error::MissingAudience
         | Error::UnknownAudience(_)
+        | Error::AudienceNotEnabled(_)
         | Error::AudienceNotGranted(_)
         | Error::ScopesNotGranted(_)
         | Error::MissingAuthentication
         | Error::InvalidToken(_)
         | Error::InsufficientScope(_)
+        | Error::FieldsNotUpdatable(_)
         | Error::LogNotFound
         | Error::IpNotBlocked => (S::BAD_REQUEST, text("The request could not be completed.")),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {

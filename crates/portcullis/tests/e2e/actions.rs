@@ -7,7 +7,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, DB, STRONG, TestApp, claims, unique};
 
 /// Writes each script to a file and returns the TOML deploying them.
-fn deploy(actions: &[(&str, &str, &str)], rules: &[(&str, &str)], extra: &str) -> String {
+pub(crate) fn deploy(
+    actions: &[(&str, &str, &str)],
+    rules: &[(&str, &str)],
+    extra: &str,
+) -> String {
     let dir = std::env::temp_dir().join(unique("portcullis-actions-"));
     std::fs::create_dir_all(&dir).expect("dir");
     let mut toml = String::new();
@@ -42,7 +46,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
 };
 "#;
 
-const POST_LOGIN: &str = r#"
+pub(crate) const POST_LOGIN: &str = r#"
 exports.onExecutePostLogin = async (event, api) => {
   if (event.user.email.startsWith("deny-")) {
     return api.access.deny("Access to this application is not allowed.");
@@ -67,7 +71,7 @@ exports.onExecutePostLogin = async (event, api) => {
 };
 "#;
 
-const RULE: &str = r#"
+pub(crate) const RULE: &str = r#"
 function (user, context, callback) {
   if (user.email.startsWith("rule-")) {
     return callback(new UnauthorizedError("Only staff may log in."));

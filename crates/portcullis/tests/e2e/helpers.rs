@@ -121,6 +121,17 @@ client_id = "reader"
 audience = "http://127.0.0.1:{port}/api/v2/"
 scope = ["read:users"]
 
+[[clients]]
+name = "Metadata Editor"
+client_id = "metadata-editor"
+client_secret = "metadata-editor-long-secret"
+grant_types = ["client_credentials"]
+
+[[client_grants]]
+client_id = "metadata-editor"
+audience = "http://127.0.0.1:{port}/api/v2/"
+scope = ["read:users", "update:users_app_metadata"]
+
 [[resource_servers]]
 identifier = "https://api.example.com"
 token_lifetime = 7200
@@ -164,6 +175,10 @@ passwordPolicy = "excellent"
 [[connections]]
 name = "spa-excluded"
 enabled_clients = ["backend"]
+
+[[connections]]
+name = "spa-only"
+enabled_clients = ["my-spa"]
 
 [[connections]]
 name = "unguarded"

@@ -17,7 +17,7 @@ const PROTECTIONS: &str = r#"
 [attack_protection.brute_force_protection]
 enabled = true
 shields = ["block"]
-max_attempts = 100
+max_attempts = 10
 [attack_protection.suspicious_ip_throttling]
 enabled = true
 shields = ["block"]
@@ -130,17 +130,24 @@ async fn three_nodes_on_postgres_stay_exact_under_concurrency() {
         Some(1)
     );
 
-    // Brute-force protection: 30 concurrent failures for one account from one address, over
-    // the three nodes, leave a count of exactly 30.
+    // Brute-force protection: 40 concurrent failures for one account from one address, over
+    // the three nodes: each node reserves the attempt in the database before its hash, so
+    // exactly 10 are checked, the key is blocked at the 10th, and the right password after
+    // the burst gets no token.
     let attacker = client_from("127.0.0.4");
-    let failures = (0..30)
+    let failures = (0..40)
         .map(|_| password_login("my-spa", &email, "Wrong-Password-1", "openid"))
         .collect();
     let answers = burst(&nodes, &attacker, "/oauth/token", failures).await;
-    assert!(
-        answers.iter().all(|(s, _)| *s == StatusCode::FORBIDDEN),
-        "{answers:?}"
-    );
+    let verdicts = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::FORBIDDEN && b["error"] == "invalid_grant")
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::TOO_MANY_REQUESTS && b["error"] == "too_many_attempts")
+        .count();
+    assert_eq!((verdicts, refused), (10, 30), "{answers:?}");
     let key = AttemptKey {
         connection: DB.to_owned(),
         identifier: email.clone(),
@@ -152,7 +159,15 @@ async fn three_nodes_on_postgres_stay_exact_under_concurrency() {
         .await
         .expect("attempts")
         .expect("counted");
-    assert_eq!(count.failures, 30);
+    assert_eq!(count.failures, 10);
+    assert!(count.blocked_at.is_some());
+    let (status, _) = post_form(
+        &attacker,
+        format!("{}/oauth/token", nodes.bases[1]),
+        password_login("my-spa", &email, STRONG, "openid"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 
     // Suspicious-IP throttling: 40 failed logins across accounts from one address at once.
     // The bucket admits exactly 10 failures whatever the interleaving: its state is then the
@@ -169,6 +184,14 @@ async fn three_nodes_on_postgres_stay_exact_under_concurrency() {
             .iter()
             .all(|(s, _)| *s == StatusCode::FORBIDDEN || *s == StatusCode::TOO_MANY_REQUESTS),
         "{answers:?}"
+    );
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::FORBIDDEN)
+            .count(),
+        10,
+        "exactly the bucket's attempts get a verdict: {answers:?}"
     );
     let tat = nodes
         .store

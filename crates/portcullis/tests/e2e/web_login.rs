@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{DB, STRONG, TestApp, claims, unique};
 
-const CALLBACK: &str = "http://localhost:8080/callback";
+pub(crate) const CALLBACK: &str = "http://localhost:8080/callback";
 
 pub(crate) struct Browser {
     http: reqwest::Client,
@@ -30,7 +30,7 @@ impl Browser {
         }
     }
 
-    fn session(&self) -> Option<&String> {
+    pub(crate) fn session(&self) -> Option<&String> {
         self.cookies.get("portcullis_session")
     }
 
@@ -657,7 +657,7 @@ fn between(page: &str, start: &str, end: &str) -> Option<String> {
 }
 
 /// A hidden field's value on a page.
-fn hidden(page: &str, name: &str) -> String {
+pub(crate) fn hidden(page: &str, name: &str) -> String {
     between(page, &format!("name=\"{name}\" value=\""), "\"").expect(name)
 }
 

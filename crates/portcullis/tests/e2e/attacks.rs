@@ -1,0 +1,547 @@
+//! Attacks on the ways into an account, each performed through the real server: a second
+//! factor removed with the password alone, a metadata scope stretched over the whole user,
+//! parallel bursts against brute-force protection and suspicious-IP throttling, single sign-on
+//! into an application the user's connection is not enabled for, and a hosted sign-up that
+//! skipped the post-login checks.
+
+use portcullis_core::clock::Clock;
+use portcullis_core::mfa::totp::code_at;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::actions::{POST_LOGIN, RULE, deploy};
+use crate::helpers::{Backend, DB, REALM, STRONG, TestApp, unique};
+use crate::mfa::{GUARDIAN, enrolled_user};
+use crate::web_login::{Browser, CALLBACK, authorize_path, hidden, pkce, query_param};
+
+const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
+
+/// A password-realm login of the MFA application, for `audience` and `scope`.
+async fn password_login(
+    app: &TestApp,
+    email: &str,
+    audience: Option<&str>,
+    scope: &str,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", REALM.to_owned()),
+        ("client_id", "mfa-app".to_owned()),
+        ("client_secret", "mfa-app-long-secret".to_owned()),
+        ("realm", DB.to_owned()),
+        ("username", email.to_owned()),
+        ("password", STRONG.to_owned()),
+        ("scope", scope.to_owned()),
+    ];
+    if let Some(audience) = audience {
+        form.push(("audience", audience.to_owned()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post_form("/oauth/token", &form).await
+}
+
+async fn otp_grant(app: &TestApp, mfa_token: &str, otp: &str) -> (StatusCode, Value) {
+    app.post_form(
+        "/oauth/token",
+        &[
+            ("grant_type", OTP_GRANT),
+            ("client_id", "mfa-app"),
+            ("client_secret", "mfa-app-long-secret"),
+            ("mfa_token", mfa_token),
+            ("otp", otp),
+        ],
+    )
+    .await
+}
+
+async fn mfa_api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(bearer);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("send");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_password_alone_can_neither_remove_a_second_factor_nor_enroll_another() {
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let (email, secret, _) = enrolled_user(&app).await;
+
+    // The attacker has the password: a login gives an mfa_token, which may list the factors…
+    let (status, body) = password_login(&app, &email, None, "openid").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let mfa_token = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    let (status, listed) = mfa_api(
+        &app,
+        reqwest::Method::GET,
+        "/mfa/authenticators",
+        &mfa_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<String> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| a["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{listed}");
+
+    // … but removes none of them, and cannot enroll one of its own.
+    for id in &ids {
+        let (status, body) = mfa_api(
+            &app,
+            reqwest::Method::DELETE,
+            &format!("/mfa/authenticators/{}", id.replace('|', "%7C")),
+            &mfa_token,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "invalid_token", "error_description": "Invalid token"})
+            )
+        );
+    }
+    let (status, body) = mfa_api(
+        &app,
+        reqwest::Method::POST,
+        "/mfa/associate",
+        &mfa_token,
+        Some(json!({"authenticator_types": ["otp"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": "User is already enrolled"})
+        )
+    );
+    let (_, still) = mfa_api(
+        &app,
+        reqwest::Method::GET,
+        "/mfa/authenticators",
+        &mfa_token,
+        None,
+    )
+    .await;
+    assert_eq!(still.as_array().expect("list").len(), 2);
+
+    // A token for the MFA API needs the second factor, whatever the scope asked: a login for
+    // it is challenged, and only then may the user remove a factor.
+    let mfa_audience = format!("{}mfa/", app.issuer());
+    let (status, body) = password_login(
+        &app,
+        &email,
+        Some(&mfa_audience),
+        "read:authenticators remove:authenticators read:users",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"], "mfa_required");
+    let challenged = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    let code = code_at(&secret, app.clock.now_secs()).expect("code");
+    let (status, tokens) = otp_grant(&app, &challenged, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(
+        tokens["scope"], "read:authenticators remove:authenticators",
+        "an MFA API token carries the MFA API's scopes only"
+    );
+    let access = tokens["access_token"].as_str().expect("access_token");
+    let (status, _) = mfa_api(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/mfa/authenticators/{}", ids[0].replace('|', "%7C")),
+        access,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // A token for another API, or one without the scope, removes nothing.
+    let management = app.management_token().await;
+    let (status, _) = mfa_api(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/mfa/authenticators/{}", ids[1].replace('|', "%7C")),
+        &management,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.clock.advance_secs(90);
+    let (_, body) = password_login(&app, &email, Some(&mfa_audience), "read:authenticators").await;
+    let challenged = body["mfa_token"].as_str().expect("mfa_token").to_owned();
+    let code = code_at(&secret, app.clock.now_secs()).expect("code");
+    let (status, tokens) = otp_grant(&app, &challenged, &code).await;
+    // The TOTP authenticator was removed above: the challenge is now an enrollment, whose
+    // code no longer matches anything.
+    if status == StatusCode::OK {
+        let reader = tokens["access_token"].as_str().expect("access_token");
+        let (status, body) = mfa_api(
+            &app,
+            reqwest::Method::DELETE,
+            &format!("/mfa/authenticators/{}", ids[1].replace('|', "%7C")),
+            reader,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"], "insufficient_scope");
+    }
+    // No machine-to-machine token is ever issued for the MFA API.
+    let (status, body) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "backend"),
+                ("client_secret", "a-long-random-secret"),
+                ("audience", &mfa_audience),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "access_denied", "error_description": format!("Service not enabled within domain: {mfa_audience}")})
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_metadata_scope_changes_the_metadata_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("meta-"));
+    let (_, created) = app.signup(DB, &email, STRONG).await;
+    let id = format!("auth0|{}", created["_id"].as_str().expect("id")).replace('|', "%7C");
+    let token = app
+        .management_token_for("metadata-editor", "metadata-editor-long-secret")
+        .await;
+    let patch = |body: Value| {
+        let (app, token, path) = (&app, token.clone(), format!("/api/v2/users/{id}"));
+        async move {
+            app.send(reqwest::Method::PATCH, &path, &token, Some(&body))
+                .await
+        }
+    };
+    let (status, user) =
+        patch(json!({"app_metadata": {"plan": "gold"}, "user_metadata": {"theme": "dark"}})).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["app_metadata"]["plan"], "gold");
+
+    for (body, fields) in [
+        (json!({"email": "attacker@example.com"}), "email"),
+        (json!({"email_verified": true}), "email_verified"),
+        (json!({"blocked": true}), "blocked"),
+        (
+            json!({"password": "Attacker-Chosen-1", "app_metadata": {"plan": "free"}}),
+            "password",
+        ),
+        (
+            json!({"name": "Mallory", "email": "attacker@example.com"}),
+            "email, name",
+        ),
+    ] {
+        let (status, answer) = patch(body.clone()).await;
+        assert_eq!(
+            (status, answer),
+            (
+                StatusCode::FORBIDDEN,
+                json!({"statusCode": 403, "error": "Forbidden",
+                       "message": format!("You cannot update the following fields: {fields}"),
+                       "errorCode": "insufficient_scope"})
+            ),
+            "{body}"
+        );
+    }
+    // Nothing of the refused patches was stored: same e-mail, password and metadata.
+    let admin = app.management_token().await;
+    let (_, user) = app.get(&format!("/api/v2/users/{id}"), Some(&admin)).await;
+    assert_eq!(user["email"], email.as_str());
+    assert_eq!(user["email_verified"], false);
+    assert_eq!(user["app_metadata"]["plan"], "gold");
+    assert!(user.get("blocked").is_none_or(|b| b == false));
+    assert_eq!(app.login(&email, STRONG).await.0, StatusCode::OK);
+    assert_eq!(
+        app.login(&email, "Attacker-Chosen-1").await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+const BURST_LIMITS: &str = r#"
+[attack_protection.brute_force_protection]
+enabled = true
+shields = ["block"]
+max_attempts = 10
+[attack_protection.suspicious_ip_throttling]
+enabled = true
+shields = ["block"]
+[attack_protection.suspicious_ip_throttling.stage.pre-login]
+max_attempts = 20
+rate = 600000
+"#;
+
+/// Sends every form at once to `/oauth/token`; the answers in order.
+async fn token_burst(
+    app: &TestApp,
+    forms: Vec<Vec<(&'static str, String)>>,
+) -> Vec<(StatusCode, Value)> {
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|form| {
+            let (http, url) = (app.http.clone(), format!("{}/oauth/token", app.base));
+            tokio::spawn(async move {
+                let response = http.post(url).form(&form).send().await.expect("send");
+                let status = response.status();
+                (status, response.json::<Value>().await.expect("json"))
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task"));
+    }
+    answers
+}
+
+fn realm_login(username: &str, password: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("grant_type", REALM.to_owned()),
+        ("client_id", "my-spa".to_owned()),
+        ("realm", DB.to_owned()),
+        ("username", username.to_owned()),
+        ("password", password.to_owned()),
+        ("scope", "openid".to_owned()),
+    ]
+}
+
+fn count(answers: &[(StatusCode, Value)], status: StatusCode, error: Option<&str>) -> usize {
+    answers
+        .iter()
+        .filter(|(s, b)| *s == status && error.is_none_or(|e| b["error"] == e))
+        .count()
+}
+
+#[tokio::test]
+async fn a_parallel_burst_gets_exactly_max_attempts_verdicts_and_no_token_after_the_limit() {
+    let app = TestApp::spawn_with(Backend::Sqlite, BURST_LIMITS).await;
+    let email = format!("{}@example.com", unique("burst-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+
+    // 40 wrong passwords at once: exactly 10 are checked, the rest refused before any hash.
+    let answers = token_burst(
+        &app,
+        (0..40)
+            .map(|_| realm_login(&email, "Wrong-Password-1"))
+            .collect(),
+    )
+    .await;
+    assert_eq!(
+        count(&answers, StatusCode::FORBIDDEN, Some("invalid_grant")),
+        10,
+        "{answers:?}"
+    );
+    assert_eq!(
+        count(
+            &answers,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("too_many_attempts")
+        ),
+        30,
+        "{answers:?}"
+    );
+    // The right password after the limit: refused, no token.
+    let (status, body) = app.login(&email, STRONG).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+
+    // The reviewer's burst on another account: 59 wrong and the right one, all at once.
+    let other = format!("{}@example.com", unique("burst-"));
+    assert_eq!(app.signup(DB, &other, STRONG).await.0, StatusCode::OK);
+    let mut forms: Vec<_> = (0..59)
+        .map(|_| realm_login(&other, "Wrong-Password-1"))
+        .collect();
+    forms.insert(29, realm_login(&other, STRONG));
+    let answers = token_burst(&app, forms).await;
+    let verdicts = count(&answers, StatusCode::FORBIDDEN, Some("invalid_grant"));
+    let tokens = count(&answers, StatusCode::OK, None);
+    assert!(tokens <= 1);
+    assert!(
+        if tokens == 0 {
+            verdicts == 10
+        } else {
+            (9..=10).contains(&verdicts)
+        },
+        "{verdicts} verdicts, {tokens} tokens: {answers:?}"
+    );
+    assert_eq!(
+        verdicts + tokens + count(&answers, StatusCode::TOO_MANY_REQUESTS, None),
+        60
+    );
+}
+
+#[tokio::test]
+async fn a_parallel_burst_across_accounts_passes_no_more_than_the_address_bucket() {
+    let app = TestApp::spawn_with(Backend::Sqlite, BURST_LIMITS).await;
+    let answers = token_burst(
+        &app,
+        (0..60)
+            .map(|i| realm_login(&format!("guess{i}@example.com"), "Wrong-Password-1"))
+            .collect(),
+    )
+    .await;
+    assert_eq!(
+        count(&answers, StatusCode::FORBIDDEN, Some("invalid_grant")),
+        20,
+        "{answers:?}"
+    );
+    assert_eq!(
+        count(
+            &answers,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("too_many_attempts")
+        ),
+        40,
+        "{answers:?}"
+    );
+}
+
+#[tokio::test]
+async fn single_sign_on_never_reaches_an_application_the_users_connection_is_not_enabled_for() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("sso-"));
+    assert_eq!(
+        app.signup("spa-only", &email, STRONG).await.0,
+        StatusCode::OK
+    );
+
+    // A session through "spa-only", for the SPA it is enabled for.
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = browser
+        .get(&authorize_path(&challenge, "&connection=spa-only"))
+        .await;
+    let state = query_param(&login_page, "state").expect("state");
+    let (status, location, _) = browser
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(query_param(&location, "code").is_some(), "{location}");
+    assert!(browser.session().is_some());
+
+    // Another application: the session is not good there; the user is asked to log in, and a
+    // silent request gets login_required — never a code.
+    let other = |extra: &str| {
+        format!(
+            "/authorize?client_id=embedded&response_type=code&redirect_uri={}&scope=openid&state=s{extra}",
+            "http%3A%2F%2Flocalhost%3A8080%2Fcallback"
+        )
+    };
+    let (status, location, _) = browser.get(&other("")).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(location.starts_with("/u/login?state="), "{location}");
+    let (status, location, _) = browser.get(&other("&prompt=none")).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+    assert!(query_param(&location, "code").is_none());
+}
+
+#[tokio::test]
+async fn a_hosted_sign_up_runs_the_post_login_actions_rules_and_mfa() {
+    let tail = deploy(
+        &[("login", "post-login", POST_LOGIN)],
+        &[("staff-only", RULE)],
+        "[rules_configs]\nREGION = \"eu\"\n",
+    );
+    let app = TestApp::spawn_with(Backend::Sqlite, &tail).await;
+    let sign_up = |prefix: &'static str| {
+        let app = &app;
+        async move {
+            let mut browser = Browser::new(app);
+            let (_, challenge) = pkce();
+            let (_, page, _) = browser
+                .get(&authorize_path(&challenge, "&screen_hint=signup"))
+                .await;
+            let state = query_param(&page, "state").expect("state");
+            let email = format!("{}@example.com", unique(prefix));
+            browser
+                .post(
+                    "/u/signup",
+                    &[("state", &state), ("email", &email), ("password", STRONG)],
+                )
+                .await
+        }
+    };
+    let (status, location, _) = sign_up("deny-").await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied"),
+        "{location}"
+    );
+    assert!(query_param(&location, "code").is_none());
+    let (_, location, _) = sign_up("rule-").await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("unauthorized"),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "error_description").as_deref(),
+        Some("Only staff may log in.")
+    );
+    assert!(query_param(&location, "code").is_none());
+    let (_, location, _) = sign_up("fine-").await;
+    assert!(query_param(&location, "code").is_some(), "{location}");
+
+    // With MFA required for every application, the new user enrolls before any code.
+    let app = TestApp::spawn_with(Backend::Sqlite, GUARDIAN).await;
+    let mut browser = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, page, _) = browser
+        .get(&authorize_path(&challenge, "&screen_hint=signup"))
+        .await;
+    let state = query_param(&page, "state").expect("state");
+    let email = format!("{}@example.com", unique("mfa-signup-"));
+    let (status, location, page) = browser
+        .post(
+            "/u/signup",
+            &[("state", &state), ("email", &email), ("password", STRONG)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{location}");
+    assert!(location.is_empty());
+    assert!(page.contains("Secure your account"), "the enrollment page");
+    assert!(!hidden(&page, "mfa_token").is_empty());
+    assert!(
+        browser.session().is_none(),
+        "no session before the second factor"
+    );
+}
