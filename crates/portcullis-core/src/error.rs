@@ -117,6 +117,10 @@ pub enum Error {
     LoginRequired,
     #[error("invalid authorization code")]
     InvalidAuthorizationCode,
+    /// A code exchanged without the `redirect_uri` its `/authorize` request had (RFC 6749
+    /// §4.1.3).
+    #[error("redirect_uri required")]
+    RedirectUriRequired,
     #[error("the code verifier does not match")]
     CodeVerifierMismatch,
     #[error("the login page's state is invalid or expired")]

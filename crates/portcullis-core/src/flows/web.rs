@@ -444,10 +444,14 @@ async fn redeem_code(
         .consume_auth_code(&SecretDigest::of(code).to_hex(), now)
         .await?
         .ok_or(Error::InvalidAuthorizationCode)?;
-    if record.client_id != client.client_id
-        || redirect_uri.is_some_and(|r| r != record.grant.redirect_uri)
-    {
+    if record.client_id != client.client_id {
         return Err(Error::InvalidAuthorizationCode);
+    }
+    // `/authorize` always has a redirect_uri, so the exchange must name the same one.
+    match redirect_uri {
+        None => return Err(Error::RedirectUriRequired),
+        Some(r) if r != record.grant.redirect_uri => return Err(Error::InvalidAuthorizationCode),
+        Some(_) => {}
     }
     if let Some(challenge) = &record.grant.code_challenge {
         let verifier = code_verifier.ok_or(Error::CodeVerifierMismatch)?;

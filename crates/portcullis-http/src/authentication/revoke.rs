@@ -10,12 +10,12 @@ use crate::AppState;
 use crate::extract::{
     Accepts, basic_credentials, read_object, requester, require_string, take_string,
 };
-use crate::wire::{OAuthFailure, RequestError};
+use crate::wire::{RequestError, RevocationFailure};
 
 pub async fn revoke(
     State(app): State<AppState>,
     request: Request,
-) -> Result<StatusCode, OAuthFailure> {
+) -> Result<StatusCode, RevocationFailure> {
     let (parts, body) = request.into_parts();
     let mut o = read_object(&parts.headers, body, Accepts::JsonOrForm, true).await?;
     let token = require_string(&mut o, "token")?;

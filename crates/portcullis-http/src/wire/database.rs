@@ -153,6 +153,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::InvalidAction(_)
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
+        | Error::RedirectUriRequired
         | Error::RefreshUserGone
         | Error::MfaRequired { .. }
         | Error::MfaRegistrationRequired { .. }

@@ -215,6 +215,7 @@ fn describe(error: &Error) -> Body {
         | Error::ScriptFailed(_)
         | Error::InvalidReturnTo
         | Error::InvalidRefreshToken
+        | Error::RedirectUriRequired
         | Error::RefreshUserGone
         | Error::MfaRequired { .. }
         | Error::MfaRegistrationRequired { .. }

@@ -17,7 +17,9 @@ use portcullis_core::store::StoreError;
 
 pub use database::DatabaseFailure;
 pub use management::ManagementFailure;
-pub use oauth::{CrossOriginFailure, OAuthFailure, UserinfoFailure, redirect_error};
+pub use oauth::{
+    CrossOriginFailure, OAuthFailure, RevocationFailure, UserinfoFailure, redirect_error,
+};
 
 /// A request the HTTP layer refused before any flow ran.
 #[derive(Debug, Clone, PartialEq, Eq)]

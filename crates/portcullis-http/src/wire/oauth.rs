@@ -136,11 +136,16 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         Error::NonceRequired => oauth(
             S::BAD_REQUEST,
             "invalid_request",
-            "Nonce required for the implicit flow",
+            "Missing required parameter: nonce",
         ),
         Error::InvalidAuthorizationCode => {
             oauth(S::FORBIDDEN, "invalid_grant", "Invalid authorization code")
         }
+        Error::RedirectUriRequired => oauth(
+            S::FORBIDDEN,
+            "invalid_grant",
+            "redirect_uri is required if it was included in the authorization request.",
+        ),
         Error::CodeVerifierMismatch => oauth(
             S::FORBIDDEN,
             "invalid_grant",
@@ -333,6 +338,32 @@ impl IntoResponse for CrossOriginFailure {
                     .headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 response
+            }
+            _ => OAuthFailure(self.0).into_response(),
+        }
+    }
+}
+
+/// `POST /oauth/revoke` answers a failed client authentication with RFC 7009's
+/// `invalid_client` (Auth0's revocation errors), not the token endpoint's `access_denied`.
+pub struct RevocationFailure(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for RevocationFailure {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for RevocationFailure {
+    fn into_response(self) -> Response {
+        match &self.0 {
+            ApiError::Domain(Error::ClientAuthenticationFailed | Error::UnknownClient) => {
+                let (status, body) = oauth(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "The request is not authorized. Check that the client credentials (client_id and client_secret) are present in the request and hold valid values.",
+                );
+                (status, Json(body)).into_response()
             }
             _ => OAuthFailure(self.0).into_response(),
         }

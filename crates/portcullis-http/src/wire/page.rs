@@ -141,6 +141,7 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::ConnectionDisabledForClient { .. }
         | Error::NoDefaultConnection
         | Error::InvalidRefreshToken
+        | Error::RedirectUriRequired
         | Error::RefreshUserGone
         | Error::InvalidMfaToken
         | Error::ExpiredMfaToken

@@ -58,6 +58,20 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
     let (_, body) = text(&app, "/metrics").await;
     assert!(body.contains("route=\"/api/v2/users/{id}\""), "{body}");
     assert!(!body.contains("nobody"));
+    // Invented methods, without credentials, add no labels: one "other" for all of them.
+    let http = reqwest::Client::new();
+    for i in 0..40 {
+        let method =
+            reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).expect("method");
+        let _ = http
+            .request(method, format!("{}/health", app.base))
+            .send()
+            .await
+            .expect("send");
+    }
+    let (_, body) = text(&app, "/metrics").await;
+    assert!(!body.contains("INVENTED"), "{body}");
+    assert!(body.contains("method=\"other\""), "{body}");
 }
 
 /// Latency samples wait in the recorder until its upkeep folds them into buckets; without a

@@ -117,9 +117,11 @@ async fn non_rotating_tokens_refresh_until_revoked() {
                 ("token", "x")
             ]
         )
-        .await
-        .0,
-        StatusCode::UNAUTHORIZED
+        .await,
+        (
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"error": "invalid_client", "error_description": "The request is not authorized. Check that the client credentials (client_id and client_secret) are present in the request and hold valid values."})
+        )
     );
 }
 

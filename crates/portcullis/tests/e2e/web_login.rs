@@ -1030,6 +1030,10 @@ async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
         fragment_param(&location, "error").as_deref(),
         Some("invalid_request")
     );
+    assert_eq!(
+        fragment_param(&location, "error_description").as_deref(),
+        Some("Missing required parameter: nonce")
+    );
     assert_eq!(fragment_param(&location, "state").as_deref(), Some("xyz"));
     // Only clients allowed the implicit grant; no hybrid types; never tokens in a query.
     let (_, location, _) = browser.get(&path("my-spa", "token", "&nonce=n")).await;
@@ -1299,6 +1303,26 @@ async fn a_code_is_bound_to_its_client_and_redirect_uri_and_pkce_cannot_be_downg
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Without the redirect_uri its /authorize named (RFC 6749 §4.1.3): refused.
+    let code = code_for(&mut browser, &email, &challenge).await;
+    let (status, body) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "my-spa"),
+                ("code", &code),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": "invalid_grant", "error_description": "redirect_uri is required if it was included in the authorization request."})
+        )
+    );
     // … and a plain challenge is not accepted from a public client at all.
     let (status, location, _) = browser
         .get(
