@@ -188,6 +188,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
     ) -> Result<Option<TicketRecord>, StoreError>;
 
+    /// Marks every unused ticket of `kind` of the user used at `now` (a newer one replaces
+    /// them); how many.
+    async fn void_tickets(&self, user_id: &str, kind: &str, now: i64) -> Result<u64, StoreError>;
+
     /// Takes one token from the bucket of `(stage, ip)` if one is left: `max(tat, now) + rate`
     /// within `limit` of `now`. Returns the bucket's new state (`tat`) when the event was
     /// admitted, `None` when it was refused.

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::flows::users::TicketBinding;
 use crate::secret::{SecretDigest, random_token};
 use crate::{Error, Tenant};
 
@@ -93,4 +94,23 @@ pub async fn redeem(
         .store
         .consume_ticket(&hash, kind.as_str(), tenant.clock.now_millis())
         .await?)
+}
+
+/// The binding a ticket's payload names, if any (see [`TicketBinding`]).
+pub fn binding_of(ticket: &TicketRecord) -> Option<TicketBinding> {
+    let email = ticket.payload.get("email")?.as_str()?.to_owned();
+    let credential = ticket
+        .payload
+        .get("credential")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(TicketBinding { email, credential })
+}
+
+/// Writes `binding` into a ticket's payload.
+pub fn bind(payload: &mut Map<String, Value>, binding: &TicketBinding) {
+    payload.insert("email".into(), Value::from(binding.email.clone()));
+    if let Some(credential) = &binding.credential {
+        payload.insert("credential".into(), Value::from(credential.clone()));
+    }
 }

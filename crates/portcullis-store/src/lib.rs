@@ -568,6 +568,24 @@ macro_rules! impl_store {
                 row.map(crate::rows::TicketRow::into_record).transpose()
             }
 
+            async fn void_tickets(
+                &self,
+                user_id: &str,
+                kind: &str,
+                now: i64,
+            ) -> Result<u64, portcullis_core::store::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE tickets SET used_at = $3 WHERE user_id = $1 AND kind = $2 AND used_at IS NULL",
+                )
+                .bind(user_id)
+                .bind(kind)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::classify)?;
+                Ok(done.rows_affected())
+            }
+
             async fn insert_mfa_token(&self, token: &portcullis_core::mfa::MfaTokenRecord) -> Result<(), portcullis_core::store::StoreError> {
                 sqlx::query("INSERT INTO mfa_tokens (token_hash, user_id, client_id, request, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(&token.token_hash)

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::flows::unblock::unblock_user;
-use crate::flows::users::{self, UserPatch};
+use crate::flows::users::{self, TicketBinding, UserPatch};
 use crate::identity::Email;
 use crate::logs::{Actor, LogEvent, LogType, Requester};
 use crate::mail::TemplateName;
@@ -35,6 +35,20 @@ pub async fn request_reset(
         .ok_or(Error::UnknownConnection)?;
     let email = Email::parse(email).ok_or_else(|| Error::InvalidEmail(email.to_owned()))?;
     let now = tenant.clock.now_millis();
+    // Reset requests are throttled per client address (refused) and per e-mail address (the
+    // same answer, but no more mail): nobody can flood an inbox or the mail server.
+    if let Some(ip) = requester
+        .ip
+        .as_deref()
+        .filter(|ip| tenant.config.throttle.applies_to(Some(ip)))
+    {
+        let address = format!("ip:{}", crate::attack::counting_address(ip));
+        if !take_reset_token(tenant, &address, RESET_REQUESTS_PER_IP, now).await? {
+            return Err(Error::SuspiciousIp);
+        }
+    }
+    let recipient = format!("email:{}|{}", connection.name, email.as_str());
+    let may_mail = take_reset_token(tenant, &recipient, RESET_MAILS_PER_ADDRESS, now).await?;
     // Nothing tells the caller whether the e-mail exists: the answer is the same (Auth0's
     // behaviour), and so is its time — the answer waits only for a yes/no that costs the same
     // either way (and shows that the database answers), and the same background task starts
@@ -46,6 +60,9 @@ pub async fn request_reset(
     let (tenant, client, requester) = (tenant.clone(), client.clone(), requester.clone());
     let connection = connection.name.clone();
     tokio::spawn(async move {
+        if !may_mail {
+            return;
+        }
         let user = match tenant
             .store
             .user_by_email(&connection, email.as_str())
@@ -73,6 +90,25 @@ pub async fn request_reset(
     Ok(())
 }
 
+/// The throttle stage of password-reset requests; keys are `ip:…` and `email:…`.
+const RESET_STAGE: &str = "change-password";
+/// Reset requests per client address, one more every [`RESET_REFILL_MILLIS`] / 10.
+const RESET_REQUESTS_PER_IP: i64 = 50;
+/// Reset mails per e-mail address, one more every [`RESET_REFILL_MILLIS`] / 5.
+const RESET_MAILS_PER_ADDRESS: i64 = 5;
+/// The buckets refill completely within an hour.
+const RESET_REFILL_MILLIS: i64 = 3_600_000;
+
+/// Takes a token of the reset bucket `key` holding `max` (refilled within the hour).
+async fn take_reset_token(tenant: &Tenant, key: &str, max: i64, now: i64) -> Result<bool, Error> {
+    let rate = RESET_REFILL_MILLIS / max;
+    Ok(tenant
+        .store
+        .take_throttle_token(RESET_STAGE, key, now, rate, rate * max)
+        .await?
+        .is_some())
+}
+
 /// Issues a reset ticket; the link Auth0 gives (`…/lo/reset?ticket=…#`).
 pub async fn reset_link(
     tenant: &Tenant,
@@ -89,11 +125,21 @@ pub async fn reset_link(
         "mark_email_as_verified".into(),
         Value::from(mark_email_as_verified),
     );
+    // The link works for this address and this password only, and replaces earlier links.
+    tickets::bind(&mut payload, &TicketBinding::of(user, true));
     let ttl = if ttl_secs <= 0 {
         DEFAULT_TICKET_LIFETIME_SECS
     } else {
         ttl_secs
     };
+    tenant
+        .store
+        .void_tickets(
+            &user.user_id(),
+            TicketKind::ResetPassword.as_str(),
+            tenant.clock.now_millis(),
+        )
+        .await?;
     let token = tickets::issue(
         tenant,
         TicketKind::ResetPassword,
@@ -111,7 +157,10 @@ pub async fn reset_target(tenant: &Tenant, token: &str) -> Result<Option<UserRec
         return Ok(None);
     };
     match users::get(tenant, &ticket.user_id).await {
-        Ok(user) => Ok(Some(user)),
+        Ok(user) if tickets::binding_of(&ticket).is_some_and(|b| b.holds_for(&user)) => {
+            Ok(Some(user))
+        }
+        Ok(_) => Ok(None),
         Err(Error::UserNotFound) => Ok(None),
         Err(e) => Err(e),
     }
@@ -130,9 +179,13 @@ pub async fn reset_password(
         .ok_or(Error::InvalidTicket)?;
     let actor = Actor::user(requester);
     let mark_verified = ticket.payload.get("mark_email_as_verified") == Some(&Value::Bool(true));
+    // Bound to the address and the password it was issued for: once either changed (by an
+    // earlier use of this link, in parallel too, or any other change) it is refused.
+    let binding = tickets::binding_of(&ticket).ok_or(Error::InvalidTicket)?;
     let patch = UserPatch {
         password: Some(new_password.to_owned()),
         email_verified: mark_verified.then_some(true),
+        precondition: Some(binding),
         ..UserPatch::default()
     };
     let user = users::update(tenant, &ticket.user_id, patch, &actor).await?;

@@ -115,6 +115,47 @@ pub struct UserPatch {
     pub picture: Option<String>,
     pub user_metadata: Option<Map<String, Value>>,
     pub app_metadata: Option<Map<String, Value>>,
+    /// Applies only while the user is still as a ticket found them: checked against the
+    /// version being replaced, so a change that came first refuses the patch (`InvalidTicket`).
+    pub precondition: Option<TicketBinding>,
+}
+
+/// What a mailed ticket was issued for: the address it went to and, for a password reset, a
+/// digest of the password it replaces. The ticket is refused once either differs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketBinding {
+    pub email: String,
+    pub credential: Option<String>,
+}
+
+impl TicketBinding {
+    /// The binding of a ticket for `user` now (`with_credential` for a password reset).
+    pub fn of(user: &UserRecord, with_credential: bool) -> Self {
+        Self {
+            email: user.email.clone(),
+            credential: with_credential.then(|| credential_digest(user)),
+        }
+    }
+
+    /// Whether `user` is still what the ticket was issued for.
+    pub fn holds_for(&self, user: &UserRecord) -> bool {
+        let email: bool =
+            subtle::ConstantTimeEq::ct_eq(self.email.as_bytes(), user.email.as_bytes()).into();
+        let credential = match &self.credential {
+            None => true,
+            Some(expected) => subtle::ConstantTimeEq::ct_eq(
+                expected.as_bytes(),
+                credential_digest(user).as_bytes(),
+            )
+            .into(),
+        };
+        email && credential
+    }
+}
+
+/// A digest of the user's current password hash: it changes with every new password.
+fn credential_digest(user: &UserRecord) -> String {
+    crate::secret::SecretDigest::of(&user.password_hash).to_hex()
 }
 
 impl UserPatch {
@@ -135,6 +176,7 @@ impl UserPatch {
             picture,
             user_metadata: _,
             app_metadata: _,
+            precondition: _,
         } = self;
         [
             ("email", email.is_some()),
@@ -220,6 +262,13 @@ async fn update_checked(
             .user_by_id(id)
             .await?
             .ok_or(Error::UserNotFound)?;
+        if patch
+            .precondition
+            .as_ref()
+            .is_some_and(|binding| !binding.holds_for(&current))
+        {
+            return Err(Error::InvalidTicket);
+        }
         let connection = tenant
             .config
             .connection(&current.connection)

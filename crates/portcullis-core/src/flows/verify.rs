@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::flows::reset::DEFAULT_TICKET_LIFETIME_SECS;
-use crate::flows::users::{self, UserPatch};
+use crate::flows::users::{self, TicketBinding, UserPatch};
 use crate::logs::{Actor, LogEvent, LogType, Requester};
 use crate::mail::TemplateName;
 use crate::tickets::{self, TicketKind};
@@ -22,6 +22,8 @@ pub async fn verification_link(
     if let Some(url) = result_url {
         payload.insert("result_url".into(), Value::from(url));
     }
+    // The link verifies the address it was mailed to, never a later one.
+    tickets::bind(&mut payload, &TicketBinding::of(user, false));
     let ttl = if ttl_secs <= 0 {
         DEFAULT_TICKET_LIFETIME_SECS
     } else {
@@ -59,8 +61,10 @@ pub async fn verify_email(
         .await?
         .ok_or(Error::InvalidTicket)?;
     let actor = Actor::user(requester);
+    let binding = tickets::binding_of(&ticket).ok_or(Error::InvalidTicket)?;
     let patch = UserPatch {
         email_verified: Some(true),
+        precondition: Some(binding),
         ..UserPatch::default()
     };
     let user = users::update(tenant, &ticket.user_id, patch, &actor).await?;

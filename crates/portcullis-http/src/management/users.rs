@@ -180,6 +180,7 @@ pub async fn update(
         picture: take_string(&mut o, "picture")?,
         user_metadata: take_object(&mut o, "user_metadata")?,
         app_metadata: take_object(&mut o, "app_metadata")?,
+        precondition: None,
     };
     // Accepted as Auth0 accepts them; one database connection per user makes them moot.
     take_string(&mut o, "connection")?;

@@ -545,3 +545,154 @@ async fn a_hosted_sign_up_runs_the_post_login_actions_rules_and_mfa() {
         "no session before the second factor"
     );
 }
+
+async fn submit_reset(app: &TestApp, ticket: &str, password: &str) -> StatusCode {
+    app.http
+        .post(format!("{}/lo/reset", app.base))
+        .form(&[
+            ("ticket", ticket),
+            ("newPassword", password),
+            ("confirmNewPassword", password),
+        ])
+        .send()
+        .await
+        .expect("send")
+        .status()
+}
+
+#[tokio::test]
+async fn mailed_links_work_only_for_the_address_and_password_they_were_issued_for() {
+    use crate::helpers::{link_in, ticket_of};
+    let app = TestApp::spawn().await;
+    let admin = app.management_token().await;
+    let mine = format!("{}@example.com", unique("attacker-"));
+    let (_, created) = app.signup(DB, &mine, STRONG).await;
+    let id = format!("auth0|{}", created["_id"].as_str().expect("id")).replace('|', "%7C");
+    let link = link_in(
+        &app.mails("Verify your email", 1).await[0],
+        "/u/email-verification?ticket=",
+    );
+    // The account's address changes to the victim's; the link mailed to the old address must
+    // not verify the new one.
+    let victim = format!("{}@example.com", unique("victim-"));
+    let (status, _) = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/users/{id}"),
+            &admin,
+            Some(&json!({"email": victim})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .post_form("/u/email-verification", &[("ticket", &ticket_of(&link))])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, user) = app.get(&format!("/api/v2/users/{id}"), Some(&admin)).await;
+    assert_eq!(
+        (user["email"].as_str(), user["email_verified"].as_bool()),
+        (Some(victim.as_str()), Some(false))
+    );
+
+    // A reset link is used once, even by three submissions at the same moment.
+    let email = format!("{}@example.com", unique("reset-race-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let reset = |email: String| {
+        let app = &app;
+        async move {
+            app.http
+                .post(format!("{}/dbconnections/change_password", app.base))
+                .json(&json!({"client_id": "my-spa", "connection": DB, "email": email}))
+                .send()
+                .await
+                .expect("send")
+                .status()
+        }
+    };
+    assert_eq!(reset(email.clone()).await, StatusCode::OK);
+    let ticket = ticket_of(&link_in(
+        &app.mails("Reset your password", 1).await[0],
+        "/lo/reset?ticket=",
+    ));
+    let (a, b, c) = tokio::join!(
+        submit_reset(&app, &ticket, "Parallel-Password-1"),
+        submit_reset(&app, &ticket, "Parallel-Password-2"),
+        submit_reset(&app, &ticket, "Parallel-Password-3"),
+    );
+    let mut statuses = [a, b, c];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST
+        ]
+    );
+
+    // A newer link replaces an older one, and a password changed otherwise ends a link.
+    assert_eq!(reset(email.clone()).await, StatusCode::OK);
+    assert_eq!(reset(email.clone()).await, StatusCode::OK);
+    let mails = app.mails("Reset your password", 3).await;
+    let older = ticket_of(&link_in(&mails[1], "/lo/reset?ticket="));
+    let newer = ticket_of(&link_in(&mails[2], "/lo/reset?ticket="));
+    assert_ne!(older, newer);
+    assert_eq!(
+        submit_reset(&app, &older, "Older-Link-Password-1").await,
+        StatusCode::BAD_REQUEST
+    );
+    let user_id = {
+        let (_, found) = app
+            .get(
+                &format!("/api/v2/users-by-email?email={email}"),
+                Some(&admin),
+            )
+            .await;
+        found[0]["user_id"]
+            .as_str()
+            .expect("user_id")
+            .replace('|', "%7C")
+    };
+    let (status, _) = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/users/{user_id}"),
+            &admin,
+            Some(&json!({"password": "Changed-By-Admin-1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        submit_reset(&app, &newer, "Newer-Link-Password-1").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.login(&email, "Changed-By-Admin-1").await.0,
+        StatusCode::OK
+    );
+
+    // One address gets at most five reset mails an hour, whoever asks; the answer never changes.
+    let flooded = format!("{}@example.com", unique("flooded-"));
+    assert_eq!(app.signup(DB, &flooded, STRONG).await.0, StatusCode::OK);
+    for _ in 0..8 {
+        assert_eq!(reset(flooded.clone()).await, StatusCode::OK);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let to_flooded = app
+        .outbox(0)
+        .await
+        .into_iter()
+        .filter(|m| m.contains(&flooded) && m.contains("Reset your password"))
+        .count();
+    assert_eq!(to_flooded, 5);
+    // One client address may ask 50 times an hour; then it is refused.
+    let mut refused = None;
+    for i in 0..60 {
+        let status = reset(format!("nobody{i}@example.com")).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(i);
+            break;
+        }
+    }
+    assert!(refused.is_some(), "the address bucket refuses");
+}
