@@ -31,7 +31,14 @@ pub enum HashError {
     Hash(String),
     #[error("the hashing pool is gone")]
     PoolClosed,
+    /// More hashes are waiting than the threads can start within a few seconds: the request
+    /// is answered at once (Auth0's 429) instead of queueing without end.
+    #[error("too many password hashes are waiting")]
+    Busy,
 }
+
+/// How many hashes may wait per hashing thread: about 1.5 s of work at ~25 ms a hash.
+pub const MAX_QUEUED_PER_THREAD: usize = 64;
 
 enum Job {
     Hash {
@@ -55,6 +62,7 @@ struct Queued {
 pub struct PasswordHasher {
     jobs: mpsc::Sender<Queued>,
     queued: Arc<AtomicUsize>,
+    max_queued: usize,
     dummy_hash: Arc<str>,
 }
 
@@ -145,8 +153,15 @@ impl HashMemory {
 }
 
 impl PasswordHasher {
-    /// Starts `threads` hashing threads (the number of cores is a good value).
+    /// Starts `threads` hashing threads (the number of cores is a good value), with
+    /// [`MAX_QUEUED_PER_THREAD`] waiting hashes per thread at most.
     pub fn new(threads: usize) -> Result<Self, HashError> {
+        Self::with_queue_limit(threads, threads.max(1) * MAX_QUEUED_PER_THREAD)
+    }
+
+    /// Starts `threads` hashing threads; beyond `max_queued` waiting hashes, new ones are
+    /// refused at once with [`HashError::Busy`].
+    pub fn with_queue_limit(threads: usize, max_queued: usize) -> Result<Self, HashError> {
         let (jobs, receiver) = mpsc::channel::<Queued>();
         let receiver = Arc::new(Mutex::new(receiver));
         let queued = Arc::new(AtomicUsize::new(0));
@@ -178,16 +193,22 @@ impl PasswordHasher {
                         queued.fetch_sub(1, Ordering::Relaxed);
                         metrics::histogram!("portcullis_hash_wait_seconds")
                             .record(since.elapsed().as_secs_f64());
+                        // A job whose requester is gone (the client hung up) is not worth
+                        // its hash: dropped connections cannot delay anyone's login.
                         match job {
                             Job::Hash { password, reply } => {
-                                let _ = reply.send(memory.hash(&password));
+                                if !reply.is_closed() {
+                                    let _ = reply.send(memory.hash(&password));
+                                }
                             }
                             Job::Verify {
                                 password,
                                 stored,
                                 reply,
                             } => {
-                                let _ = reply.send(memory.verify(&password, &stored));
+                                if !reply.is_closed() {
+                                    let _ = reply.send(memory.verify(&password, &stored));
+                                }
                             }
                         }
                     }
@@ -197,6 +218,7 @@ impl PasswordHasher {
         Ok(Self {
             jobs,
             queued,
+            max_queued: max_queued.max(1),
             dummy_hash,
         })
     }
@@ -212,7 +234,12 @@ impl PasswordHasher {
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
-        self.queued.fetch_add(1, Ordering::Relaxed);
+        // The place in the queue is taken before the job is queued: a burst cannot overshoot.
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            metrics::counter!("portcullis_hash_refused_total").increment(1);
+            return Err(HashError::Busy);
+        }
         let since = Instant::now();
         self.jobs.send(Queued { job, since }).map_err(|_| {
             self.queued.fetch_sub(1, Ordering::Relaxed);
@@ -280,6 +307,54 @@ mod tests {
                 .expect("verify")
         );
         assert_eq!(hasher.queue_depth(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_abandoned_jobs_are_not_hashed() {
+        let hasher = PasswordHasher::with_queue_limit(1, 4).expect("hasher");
+        // 40 hashes at once on one thread with room for 4: the rest are refused at once.
+        let results = futures_join_all((0..40).map(|_| {
+            let hasher = hasher.clone();
+            async move { hasher.verify("x", None).await }
+        }))
+        .await;
+        let busy = results
+            .iter()
+            .filter(|r| matches!(r, Err(HashError::Busy)))
+            .count();
+        assert!(busy >= 35, "{busy} refused");
+        assert!(results.iter().any(Result::is_ok));
+        // Requests abandoned while waiting are skipped: the queue drains without their work.
+        let abandoned: Vec<_> = (0..4)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.verify("x", None).await })
+            })
+            .collect();
+        for task in &abandoned {
+            task.abort();
+        }
+        let started = Instant::now();
+        while hasher.queue_depth() > 0 && started.elapsed().as_secs() < 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(hasher.queue_depth(), 0);
+        assert!(hasher.verify("x", None).await.is_ok());
+    }
+
+    async fn futures_join_all<F: std::future::Future>(
+        futures: impl Iterator<Item = F>,
+    ) -> Vec<F::Output>
+    where
+        F: Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.expect("task"));
+        }
+        out
     }
 
     #[test]

@@ -180,6 +180,11 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::LogNotFound
         | Error::IpNotBlocked
         | Error::InvalidTicket => bad_request("invalid_signup", "Invalid sign up"),
+        Error::Hash(portcullis_core::password::hasher::HashError::Busy) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"name": "TooManyRequestsError", "code": "too_many_requests",
+                   "description": "Rate limit exceeded. Please retry after some time.", "statusCode": 429}),
+        ),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             let code = failure.status.as_u16();
@@ -220,6 +225,8 @@ impl IntoResponse for DatabaseFailure {
                 )
             }
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        super::retry_after_when_busy(&self.0, &mut response);
+        response
     }
 }

@@ -234,6 +234,11 @@ fn describe(error: &Error) -> Body {
         | Error::AudienceNotEnabled(_)
         | Error::AudienceNotGranted(_)
         | Error::ScopesNotGranted(_) => body(S::BAD_REQUEST, error.to_string(), None),
+        Error::Hash(portcullis_core::password::hasher::HashError::Busy) => body(
+            S::TOO_MANY_REQUESTS,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        ),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             body(
@@ -292,6 +297,8 @@ impl IntoResponse for ManagementFailure {
         if let Some(code) = b.error_code {
             json["errorCode"] = code.into();
         }
-        (b.status, Json(json)).into_response()
+        let mut response = (b.status, Json(json)).into_response();
+        super::retry_after_when_busy(&self.0, &mut response);
+        response
     }
 }

@@ -117,3 +117,19 @@ pub(crate) fn request_status(e: &RequestError) -> StatusCode {
         RequestError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
     }
 }
+
+/// A request refused because too many password hashes are waiting: how long to wait before
+/// retrying (a hash queue drains in about a second), as `Retry-After`.
+pub(crate) fn retry_after_when_busy(error: &ApiError, response: &mut axum::response::Response) {
+    if matches!(
+        error,
+        ApiError::Domain(Error::Hash(
+            portcullis_core::password::hasher::HashError::Busy
+        ))
+    ) {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+    }
+}

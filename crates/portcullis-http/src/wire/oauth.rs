@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::Error;
+use portcullis_core::password::hasher::HashError;
 use portcullis_core::tokens::TokenRejection;
 use serde_json::{Value, json};
 
@@ -279,6 +280,11 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::PasswordInHistory { .. }
         | Error::UserExists
         | Error::UsernameExists => oauth(S::BAD_REQUEST, "invalid_request", "Invalid request"),
+        Error::Hash(HashError::Busy) => oauth(
+            S::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Rate limit exceeded. Please retry after some time.",
+        ),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             let code = if failure.status == S::SERVICE_UNAVAILABLE {
@@ -309,6 +315,7 @@ impl IntoResponse for OAuthFailure {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        super::retry_after_when_busy(&self.0, &mut response);
         response
     }
 }

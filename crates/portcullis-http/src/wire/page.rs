@@ -160,6 +160,10 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         | Error::FieldsNotUpdatable(_)
         | Error::LogNotFound
         | Error::IpNotBlocked => (S::BAD_REQUEST, text("The request could not be completed.")),
+        Error::Hash(portcullis_core::password::hasher::HashError::Busy) => (
+            S::TOO_MANY_REQUESTS,
+            text("Too many requests right now. Please try again in a moment."),
+        ),
         Error::Store(_) | Error::Hash(_) | Error::Key(_) | Error::ContentionExhausted => {
             let failure = internal(error);
             (
