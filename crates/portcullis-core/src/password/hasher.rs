@@ -342,11 +342,9 @@ mod tests {
         assert!(hasher.verify("x", None).await.is_ok());
     }
 
-    async fn futures_join_all<F: std::future::Future>(
-        futures: impl Iterator<Item = F>,
-    ) -> Vec<F::Output>
+    async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
     where
-        F: Send + 'static,
+        F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let tasks: Vec<_> = futures.map(tokio::spawn).collect();
