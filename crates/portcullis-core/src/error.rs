@@ -161,7 +161,7 @@ pub enum Error {
     #[error("nonce required")]
     NonceRequired,
     #[error("the returnTo URL is not allowed")]
-    InvalidReturnTo,
+    InvalidReturnTo(String),
 
     // --- refresh tokens ---
     #[error("unknown or invalid refresh token")]

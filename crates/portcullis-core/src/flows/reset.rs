@@ -33,6 +33,13 @@ pub async fn request_reset(
         .config
         .connection(connection)
         .ok_or(Error::UnknownConnection)?;
+    // A connection the application does not use resets nobody through it (and mails nobody).
+    if !connection.is_enabled_for(&client.client_id) {
+        return Err(Error::ConnectionDisabledForClient {
+            client_id: client.client_id.clone(),
+            connection: connection.name.clone(),
+        });
+    }
     let email = Email::parse(email).ok_or_else(|| Error::InvalidEmail(email.to_owned()))?;
     let now = tenant.clock.now_millis();
     // Reset requests are throttled per client address (refused) and per e-mail address (the
@@ -48,7 +55,6 @@ pub async fn request_reset(
         }
     }
     let recipient = format!("email:{}|{}", connection.name, email.as_str());
-    let may_mail = take_reset_token(tenant, &recipient, RESET_MAILS_PER_ADDRESS, now).await?;
     // Nothing tells the caller whether the e-mail exists: the answer is the same (Auth0's
     // behaviour), and so is its time — the answer waits only for a yes/no that costs the same
     // either way (and shows that the database answers), and the same background task starts
@@ -60,8 +66,15 @@ pub async fn request_reset(
     let (tenant, client, requester) = (tenant.clone(), client.clone(), requester.clone());
     let connection = connection.name.clone();
     tokio::spawn(async move {
-        if !may_mail {
-            return;
+        // The mail bucket is taken after the answer, so its state cannot shape the answer's
+        // time either.
+        match take_reset_token(&tenant, &recipient, RESET_MAILS_PER_ADDRESS, now).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take a password-reset mail token");
+                return;
+            }
         }
         let user = match tenant
             .store

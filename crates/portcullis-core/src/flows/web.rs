@@ -550,31 +550,28 @@ pub async fn session_user(
     }
 }
 
-/// `GET /v2/logout`: ends the session; `returnTo` must be one of the client's
-/// `allowed_logout_urls` (exactly), or the tenant's when the client has none; else nothing
-/// redirects.
+/// `GET /v2/logout`: ends the session. With a `client_id`, `returnTo` must be one of that
+/// application's `allowed_logout_urls` (exactly), and without one the user goes to the first
+/// of them when `default_to_first` (Auth0's `/v2/logout`); without a `client_id`, `returnTo`
+/// must be one of the tenant's.
 pub async fn logout(
     tenant: &Tenant,
     cookie: Option<&str>,
     client_id: Option<&str>,
     return_to: Option<&str>,
+    default_to_first: bool,
     requester: &Requester,
 ) -> Result<Option<String>, Error> {
+    let client = client_id.and_then(|id| tenant.config.client(id));
+    let allowed = match client {
+        Some(client) => &client.allowed_logout_urls,
+        None => &tenant.config.allowed_logout_urls,
+    };
     let target = match return_to {
+        Some(url) if allowed.iter().any(|u| u == url) => Some(url.to_owned()),
+        Some(url) => return Err(Error::InvalidReturnTo(url.to_owned())),
+        None if default_to_first => client.and_then(|c| c.allowed_logout_urls.first().cloned()),
         None => None,
-        Some(url) => {
-            // The client's list, else the tenant's (Auth0's order).
-            let allowed = match client_id.and_then(|id| tenant.config.client(id)) {
-                Some(client) if !client.allowed_logout_urls.is_empty() => {
-                    client.allowed_logout_urls.iter().any(|u| u == url)
-                }
-                _ => tenant.config.allowed_logout_urls.iter().any(|u| u == url),
-            };
-            if !allowed {
-                return Err(Error::InvalidReturnTo);
-            }
-            Some(url.to_owned())
-        }
     };
     if let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 256) {
         let now = tenant.clock.now_millis();

@@ -1206,6 +1206,7 @@ pub async fn logout(
         cookie.as_deref(),
         query.get("client_id").map(String::as_str),
         return_to.map(String::as_str),
+        true,
         &who,
     )
     .await
@@ -1253,6 +1254,7 @@ pub async fn oidc_logout(
         cookie.as_deref(),
         client_id.as_deref(),
         target,
+        false,
         &who,
     )
     .await

@@ -151,7 +151,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
         | Error::ActionNotFound
         | Error::ActionNameTaken(_)
         | Error::InvalidAction(_)
-        | Error::InvalidReturnTo
+        | Error::InvalidReturnTo(_)
         | Error::InvalidRefreshToken
         | Error::RedirectUriRequired
         | Error::RefreshUserGone

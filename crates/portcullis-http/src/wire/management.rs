@@ -213,7 +213,7 @@ fn describe(error: &Error) -> Body {
         | Error::LoginDenied { .. }
         | Error::RuleUnauthorized { .. }
         | Error::ScriptFailed(_)
-        | Error::InvalidReturnTo
+        | Error::InvalidReturnTo(_)
         | Error::InvalidRefreshToken
         | Error::RedirectUriRequired
         | Error::RefreshUserGone

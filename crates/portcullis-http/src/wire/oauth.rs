@@ -163,7 +163,7 @@ fn describe(error: &Error) -> (StatusCode, Value) {
             "access_denied",
             "The login ticket is invalid or expired. Please log in again.",
         ),
-        Error::InvalidReturnTo => oauth(
+        Error::InvalidReturnTo(_) => oauth(
             S::BAD_REQUEST,
             "invalid_request",
             "The returnTo URL is not allowed",

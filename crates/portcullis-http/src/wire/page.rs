@@ -58,9 +58,12 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
             S::BAD_REQUEST,
             text("The redirect_uri is not in the application's Allowed Callback URLs."),
         ),
-        Error::InvalidReturnTo => (
+        // Auth0's logout error, quoting the URL.
+        Error::InvalidReturnTo(url) => (
             S::BAD_REQUEST,
-            text("The returnTo URL is not in the Allowed Logout URLs."),
+            format!(
+                "The \"returnTo\" querystring parameter \"{url}\" is not defined as a valid URL in \"Allowed Logout URLs\"."
+            ),
         ),
         Error::SignupDenied {
             reason,

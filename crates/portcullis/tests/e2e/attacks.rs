@@ -632,6 +632,7 @@ async fn mailed_links_work_only_for_the_address_and_password_they_were_issued_fo
 
     // A newer link replaces an older one, and a password changed otherwise ends a link.
     assert_eq!(reset(email.clone()).await, StatusCode::OK);
+    assert_eq!(app.mails("Reset your password", 2).await.len(), 2);
     assert_eq!(reset(email.clone()).await, StatusCode::OK);
     let mails = app.mails("Reset your password", 3).await;
     let older = ticket_of(&link_in(&mails[1], "/lo/reset?ticket="));
@@ -670,6 +671,20 @@ async fn mailed_links_work_only_for_the_address_and_password_they_were_issued_fo
         app.login(&email, "Changed-By-Admin-1").await.0,
         StatusCode::OK
     );
+
+    // A connection the application is not enabled for mails nobody.
+    let outside = format!("{}@example.com", unique("outside-"));
+    assert_eq!(
+        app.signup("spa-excluded", &outside, STRONG).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, body) = app
+        .post_json(
+            "/dbconnections/change_password",
+            &json!({"client_id": "my-spa", "connection": "spa-excluded", "email": outside}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     // One address gets at most five reset mails an hour, whoever asks; the answer never changes.
     let flooded = format!("{}@example.com", unique("flooded-"));

@@ -628,26 +628,34 @@ async fn max_age_asks_for_the_password_again_once_the_login_is_older() {
 }
 
 #[tokio::test]
-async fn logout_falls_back_to_the_tenants_logout_urls_only_for_clients_without_their_own() {
+async fn logout_checks_the_applications_logout_urls_or_without_one_the_tenants() {
     let app = TestApp::spawn().await;
     let mut browser = Browser::new(&app);
     let bye = "returnTo=http%3A%2F%2Flocalhost%3A9090%2Fbye";
-    let (status, location, _) = browser
-        .get(&format!("/v2/logout?client_id=backend&{bye}"))
-        .await;
-    assert_eq!(status, StatusCode::FOUND);
-    assert_eq!(location, "http://localhost:9090/bye");
+    // Without a client_id, the tenant's list.
     let (status, location, _) = browser.get(&format!("/v2/logout?{bye}")).await;
     assert_eq!(
         (status, location.as_str()),
         (StatusCode::FOUND, "http://localhost:9090/bye")
     );
-    // A client with its own list is held to it.
-    let (status, location, _) = browser
-        .get(&format!("/v2/logout?client_id=my-spa&{bye}"))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(location.is_empty());
+    // With one, the application's list only, as Auth0 checks it; the refusal quotes the URL.
+    for client in ["my-spa", "backend"] {
+        let (status, location, page) = browser
+            .get(&format!("/v2/logout?client_id={client}&{bye}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{client}");
+        assert!(location.is_empty());
+        assert!(
+            page.contains("is not defined as a valid URL in") && page.contains("localhost:9090"),
+            "{page}"
+        );
+    }
+    // Without returnTo, the application's first allowed logout URL.
+    let (status, location, _) = browser.get("/v2/logout?client_id=my-spa").await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::FOUND, "http://localhost:8080/")
+    );
 }
 
 /// The text of `page` between `start` and the next `end`.
