@@ -8,6 +8,7 @@
 )]
 
 pub mod actions;
+pub mod at_rest;
 pub mod attack;
 pub mod clock;
 pub mod config;

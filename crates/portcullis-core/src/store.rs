@@ -316,4 +316,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Inserts a key unless its generation exists (then `Conflict`).
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
+    /// Deletes the keys older than `generation`; how many.
+    async fn delete_signing_keys_before(&self, generation: i64) -> Result<u64, StoreError>;
+
+    /// Every stored value of `column` as (row id, stored value), for resealing at rest.
+    async fn sealed_values(
+        &self,
+        column: SealedColumn,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Replaces a stored value of `column` if it is still `old`; whether it was.
+    async fn replace_sealed_value(
+        &self,
+        column: SealedColumn,
+        id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The stored columns whose values are sealed under the at-rest keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedColumn {
+    /// TOTP secrets, by authenticator id.
+    OtpSecret,
+    /// Signing keys' private halves, by key id.
+    SigningKey,
 }

@@ -91,6 +91,8 @@ pub struct Tenant {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub keys: KeyRing,
+    /// Seals the secrets the store keeps (TOTP secrets, signing keys).
+    pub at_rest: Arc<crate::at_rest::AtRestKeys>,
     /// The breached-password corpus, when detection is enabled.
     pub breach: Option<Arc<dyn BreachedPasswords>>,
     pub mailer: Arc<dyn Mailer>,

@@ -1,6 +1,7 @@
 //! Signing keys, JWT claims and the JWKS. Keys are RSA-2048 generated with aws-lc-rs, kept in
-//! the store as PKCS#8 PEM and served only as public JWKs. The newest generation signs; every
-//! stored key verifies and is published, so tokens signed before a rotation stay valid.
+//! the store as PKCS#8 PEM sealed under the at-rest keys, and served only as public JWKs. The
+//! newest generation signs; it and the one before are published and verify, so tokens signed
+//! just before a rotation stay valid, and a key two rotations old (or retired) verifies nothing.
 
 use std::sync::{Arc, RwLock};
 
@@ -11,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::at_rest::{AtRestKeys, Purpose};
 use crate::store::{SigningKeyRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,47 @@ pub enum KeyError {
     Store(#[from] StoreError),
     #[error("signing failed: {0}")]
     Sign(String),
+    #[error("no older signing key to retire")]
+    NothingToRetire,
+}
+
+/// How many keys, newest first, are published and verify: the signing key and the one before.
+const PUBLISHED_KEYS: usize = 2;
+
+/// What a value sealed with [`KeyRing::seal`] is. Each purpose has its own MAC key and is named
+/// in the payload, so a value sealed for one purpose never opens as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealPurpose {
+    /// An opaque access token (good only for `/userinfo`).
+    OpaqueAccessToken,
+    /// A hosted login page's transaction (`state`).
+    LoginTransaction,
+    /// A TOTP enrollment in progress on the hosted pages.
+    MfaEnrollment,
+    /// The answer a hosted page posts back to the application.
+    LoginAnswer,
+}
+
+impl SealPurpose {
+    const ALL: [SealPurpose; 4] = [
+        SealPurpose::OpaqueAccessToken,
+        SealPurpose::LoginTransaction,
+        SealPurpose::MfaEnrollment,
+        SealPurpose::LoginAnswer,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            SealPurpose::OpaqueAccessToken => "at",
+            SealPurpose::LoginTransaction => "txn",
+            SealPurpose::MfaEnrollment => "enroll",
+            SealPurpose::LoginAnswer => "answer",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 struct LoadedKey {
@@ -37,15 +80,23 @@ struct LoadedKey {
     encoded_header: String,
     decoding: DecodingKey,
     public_jwk: Jwk,
-    /// Authenticates opaque access tokens; derived from the private key, so every node sharing
-    /// the store shares it and a key rotation rotates it too.
-    opaque_mac: aws_lc_rs::hmac::Key,
+    /// One MAC key per [`SealPurpose`], in its order; derived from the private key, so every
+    /// node sharing the store shares them and a key rotation rotates them too.
+    macs: Vec<aws_lc_rs::hmac::Key>,
+}
+
+impl LoadedKey {
+    fn mac(&self, purpose: SealPurpose) -> &aws_lc_rs::hmac::Key {
+        &self.macs[purpose.index()]
+    }
 }
 
 /// The keys this node signs and verifies with, reloaded from the store on demand.
 #[derive(Clone)]
 pub struct KeyRing {
     keys: Arc<RwLock<Vec<Arc<LoadedKey>>>>,
+    /// Seals the private keys in the store.
+    at_rest: Arc<AtRestKeys>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -104,29 +155,37 @@ fn pem_decode(pem: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-fn load(record: &SigningKeyRecord) -> Result<LoadedKey, KeyError> {
+fn load(record: &SigningKeyRecord, at_rest: &AtRestKeys) -> Result<LoadedKey, KeyError> {
     let unusable = |problem: String| KeyError::Unusable {
         kid: record.kid.clone(),
         problem,
     };
-    let encoding = EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes())
+    let pem = at_rest
+        .open_text(Purpose::SigningKey, &record.kid, &record.private_key_pem)
         .map_err(|e| unusable(e.to_string()))?;
+    let encoding =
+        EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
     let mut jwk =
         Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| unusable(e.to_string()))?;
     jwk.common.key_id = Some(record.kid.clone());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
-    let der = pem_decode(&record.private_key_pem).ok_or_else(|| unusable("not PEM".to_owned()))?;
+    let der = pem_decode(&pem).ok_or_else(|| unusable("not PEM".to_owned()))?;
     let signer =
         aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).map_err(|e| unusable(e.to_string()))?;
     let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": record.kid});
-    let mac_secret = {
-        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        context.update(b"portcullis opaque access token v1\0");
-        context.update(&der);
-        context.finish()
-    };
+    let macs = SealPurpose::ALL
+        .iter()
+        .map(|purpose| {
+            let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+            context.update(b"portcullis sealed value v2\0");
+            context.update(purpose.label().as_bytes());
+            context.update(b"\0");
+            context.update(&der);
+            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, context.finish().as_ref())
+        })
+        .collect();
     Ok(LoadedKey {
         kid: record.kid.clone(),
         generation: record.generation,
@@ -134,18 +193,23 @@ fn load(record: &SigningKeyRecord) -> Result<LoadedKey, KeyError> {
         encoded_header: URL_SAFE_NO_PAD.encode(header.to_string()),
         decoding,
         public_jwk: jwk,
-        opaque_mac: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, mac_secret.as_ref()),
+        macs,
     })
 }
 
 impl KeyRing {
     /// Loads the stored keys, creating the first one if there is none.
-    pub async fn load_or_create(store: &dyn Store, now_millis: i64) -> Result<Self, KeyError> {
+    pub async fn load_or_create(
+        store: &dyn Store,
+        at_rest: Arc<AtRestKeys>,
+        now_millis: i64,
+    ) -> Result<Self, KeyError> {
         let ring = Self {
             keys: Arc::new(RwLock::new(Vec::new())),
+            at_rest,
         };
         if store.signing_keys().await?.is_empty() {
-            let record = generate_key_record(1, now_millis)?;
+            let record = sealed(generate_key_record(1, now_millis)?, &ring.at_rest);
             match store.insert_signing_key(&record).await {
                 // Another node created the first key at the same moment: use theirs.
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
@@ -157,7 +221,11 @@ impl KeyRing {
     }
 
     /// Adds a key one generation newer than the newest; it signs from the next reload on.
-    pub async fn rotate(store: &dyn Store, now_millis: i64) -> Result<SigningKeyRecord, KeyError> {
+    pub async fn rotate(
+        store: &dyn Store,
+        at_rest: &AtRestKeys,
+        now_millis: i64,
+    ) -> Result<SigningKeyRecord, KeyError> {
         let newest = store
             .signing_keys()
             .await?
@@ -165,32 +233,63 @@ impl KeyRing {
             .map(|k| k.generation)
             .max()
             .unwrap_or(0);
-        let record = generate_key_record(newest + 1, now_millis)?;
+        let record = sealed(generate_key_record(newest + 1, now_millis)?, at_rest);
         store.insert_signing_key(&record).await?;
         Ok(record)
     }
 
+    /// Deletes every key older than the newest: tokens they signed stop verifying at once,
+    /// on every node at its next reload. How many keys were retired.
+    pub async fn retire(store: &dyn Store) -> Result<u64, KeyError> {
+        let newest = store
+            .signing_keys()
+            .await?
+            .iter()
+            .map(|k| k.generation)
+            .max()
+            .ok_or(KeyError::NoKey)?;
+        match store.delete_signing_keys_before(newest).await? {
+            0 => Err(KeyError::NothingToRetire),
+            retired => Ok(retired),
+        }
+    }
+
     pub async fn reload(&self, store: &dyn Store) -> Result<(), KeyError> {
-        let loaded = Self::load_all(store.signing_keys().await?)?;
+        let loaded = Self::load_all(store.signing_keys().await?, &self.at_rest)?;
         let mut guard = self.keys.write().unwrap_or_else(|p| p.into_inner());
         *guard = loaded;
         Ok(())
     }
 
-    /// A ring of exactly these keys, without a store (tools and fuzzing).
+    /// A ring of exactly these (unsealed) keys, without a store (tools and fuzzing).
     pub fn from_records(records: Vec<SigningKeyRecord>) -> Result<Self, KeyError> {
+        let at_rest = Arc::new(AtRestKeys::ephemeral());
         Ok(Self {
-            keys: Arc::new(RwLock::new(Self::load_all(records)?)),
+            keys: Arc::new(RwLock::new(Self::load_all(records, &at_rest)?)),
+            at_rest,
         })
     }
 
     /// The keys newest first, the order in which they sign and are served.
-    fn load_all(mut records: Vec<SigningKeyRecord>) -> Result<Vec<Arc<LoadedKey>>, KeyError> {
+    fn load_all(
+        mut records: Vec<SigningKeyRecord>,
+        at_rest: &AtRestKeys,
+    ) -> Result<Vec<Arc<LoadedKey>>, KeyError> {
         records.sort_by_key(|r| std::cmp::Reverse(r.generation));
         records
             .iter()
-            .map(|r| load(r).map(Arc::new))
+            .map(|r| load(r, at_rest).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()
+    }
+
+    /// The published key with this id: only those verify.
+    fn published(&self, kid: &str) -> Option<Arc<LoadedKey>> {
+        let guard = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        guard
+            .iter()
+            .take(PUBLISHED_KEYS)
+            .find(|k| k.kid == kid)
+            .cloned()
     }
 
     fn current(&self) -> Result<Arc<LoadedKey>, KeyError> {
@@ -202,7 +301,11 @@ impl KeyRing {
     pub fn jwks(&self) -> JwkSet {
         let guard = self.keys.read().unwrap_or_else(|p| p.into_inner());
         JwkSet {
-            keys: guard.iter().take(2).map(|k| k.public_jwk.clone()).collect(),
+            keys: guard
+                .iter()
+                .take(PUBLISHED_KEYS)
+                .map(|k| k.public_jwk.clone())
+                .collect(),
         }
     }
 
@@ -238,45 +341,42 @@ impl KeyRing {
     /// (two parts, so no JWT parser mistakes it for one), authenticated with HMAC-SHA256 —
     /// a microsecond instead of an RSA signature on every password login.
     pub fn seal_opaque(&self, claims: &AccessClaims) -> Result<String, KeyError> {
-        let key = self.current()?;
-        let sealed = SealedClaims {
-            kid: &key.kid,
-            claims,
-        };
-        let payload = serde_json::to_vec(&sealed).map_err(|e| KeyError::Sign(e.to_string()))?;
-        let mut token = URL_SAFE_NO_PAD.encode(&payload);
-        let tag = aws_lc_rs::hmac::sign(&key.opaque_mac, token.as_bytes());
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
-        Ok(token)
+        self.seal(SealPurpose::OpaqueAccessToken, claims)
     }
 
-    /// Seals any value: `base64url(json).base64url(mac)`, authenticated like opaque tokens, so
-    /// state handed to a browser comes back unchanged or not at all.
-    pub fn seal<T: Serialize>(&self, value: &T) -> Result<String, KeyError> {
+    /// Seals `value` as a `purpose` value: `base64url(payload).base64url(HMAC-SHA256)` with the
+    /// purpose's MAC key of the current signing key, the payload naming the purpose and the key.
+    pub fn seal<T: Serialize>(&self, purpose: SealPurpose, value: &T) -> Result<String, KeyError> {
         let key = self.current()?;
-        let payload = serde_json::to_vec(&serde_json::json!({"kid": key.kid, "data": value}))
-            .map_err(|e| KeyError::Sign(e.to_string()))?;
+        let payload = serde_json::to_vec(&SealedPayload {
+            typ: purpose.label(),
+            kid: &key.kid,
+            data: value,
+        })
+        .map_err(|e| KeyError::Sign(e.to_string()))?;
         let mut sealed = URL_SAFE_NO_PAD.encode(&payload);
-        let tag = aws_lc_rs::hmac::sign(&key.opaque_mac, sealed.as_bytes());
+        let tag = aws_lc_rs::hmac::sign(key.mac(purpose), sealed.as_bytes());
         sealed.push('.');
         URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut sealed);
         Ok(sealed)
     }
 
-    /// Opens a value sealed by [`KeyRing::seal`] with any current or previous key.
-    pub fn open<T: serde::de::DeserializeOwned>(&self, sealed: &str) -> Option<T> {
+    /// Opens a value [`KeyRing::seal`] sealed as a `purpose` value with a published key.
+    pub fn open<T: serde::de::DeserializeOwned>(
+        &self,
+        purpose: SealPurpose,
+        sealed: &str,
+    ) -> Option<T> {
         let (payload, tag) = sealed.split_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let kid = value.get("kid")?.as_str()?;
-        let key = {
-            let guard = self.keys.read().unwrap_or_else(|p| p.into_inner());
-            guard.iter().find(|k| k.kid == kid).cloned()
-        }?;
-        aws_lc_rs::hmac::verify(&key.opaque_mac, payload.as_bytes(), &tag).ok()?;
-        serde_json::from_value(value.get("data")?.clone()).ok()
+        let opened: OpenedPayload<T> = serde_json::from_slice(&bytes).ok()?;
+        if opened.typ != purpose.label() {
+            return None;
+        }
+        let key = self.published(&opened.kid)?;
+        aws_lc_rs::hmac::verify(key.mac(purpose), payload.as_bytes(), &tag).ok()?;
+        Some(opened.data)
     }
 
     /// Verifies an access token of either form: an opaque token from [`KeyRing::seal_opaque`]
@@ -291,23 +391,10 @@ impl KeyRing {
         if token.bytes().filter(|b| *b == b'.').count() != 1 {
             return self.verify(token, issuer, audience, now_secs);
         }
-        let (payload, tag) = token.split_once('.').ok_or(TokenRejection::Malformed)?;
-        let tag = URL_SAFE_NO_PAD
-            .decode(tag)
-            .map_err(|_| TokenRejection::Malformed)?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| TokenRejection::Malformed)?;
-        let opened: OpenedClaims =
-            serde_json::from_slice(&bytes).map_err(|_| TokenRejection::Malformed)?;
-        let key = {
-            let guard = self.keys.read().unwrap_or_else(|p| p.into_inner());
-            guard.iter().find(|k| k.kid == opened.kid).cloned()
-        }
-        .ok_or(TokenRejection::BadSignature)?;
-        aws_lc_rs::hmac::verify(&key.opaque_mac, payload.as_bytes(), &tag)
-            .map_err(|_| TokenRejection::BadSignature)?;
-        check_claims(opened.claims, issuer, audience, now_secs)
+        let claims: AccessClaims = self
+            .open(SealPurpose::OpaqueAccessToken, token)
+            .ok_or(TokenRejection::BadSignature)?;
+        check_claims(claims, issuer, audience, now_secs)
     }
 
     /// Verifies an RS256 token signed by one of our keys, issued by `issuer`, for `audience`
@@ -324,11 +411,7 @@ impl KeyRing {
             return Err(TokenRejection::BadSignature);
         }
         let kid = header.kid.ok_or(TokenRejection::BadSignature)?;
-        let key = {
-            let guard = self.keys.read().unwrap_or_else(|p| p.into_inner());
-            guard.iter().find(|k| k.kid == kid).cloned()
-        }
-        .ok_or(TokenRejection::BadSignature)?;
+        let key = self.published(&kid).ok_or(TokenRejection::BadSignature)?;
         let mut validation = Validation::new(Algorithm::RS256);
         // Time, audience and issuer are checked below against the injected clock.
         validation.validate_exp = false;
@@ -362,17 +445,27 @@ fn check_claims(
 }
 
 #[derive(Serialize)]
-struct SealedClaims<'a> {
+struct SealedPayload<'a, T> {
+    typ: &'static str,
     kid: &'a str,
-    #[serde(flatten)]
-    claims: &'a AccessClaims,
+    data: &'a T,
 }
 
 #[derive(Deserialize)]
-struct OpenedClaims {
+struct OpenedPayload<T> {
+    typ: String,
     kid: String,
-    #[serde(flatten)]
-    claims: AccessClaims,
+    data: T,
+}
+
+/// `record` with its private key sealed under the at-rest keys, as the store keeps it.
+fn sealed(mut record: SigningKeyRecord, at_rest: &AtRestKeys) -> SigningKeyRecord {
+    record.private_key_pem = at_rest.seal(
+        Purpose::SigningKey,
+        &record.kid,
+        record.private_key_pem.as_bytes(),
+    );
+    record
 }
 
 /// `aud`: one string or several, as JWTs allow.
@@ -442,10 +535,7 @@ mod tests {
     #[test]
     fn our_signatures_verify_with_jsonwebtoken() {
         let record = generate_key_record(1, 0).expect("key");
-        let key = load(&record).expect("load");
-        let ring = KeyRing {
-            keys: Arc::new(RwLock::new(vec![Arc::new(key)])),
-        };
+        let ring = KeyRing::from_records(vec![record.clone()]).expect("ring");
         let claims = AccessClaims {
             iss: "https://auth.example.com/".into(),
             sub: "auth0|abc".into(),
@@ -529,6 +619,75 @@ mod tests {
         assert!(
             ring.verify(&none, "https://auth.example.com/", "b", 50)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_for_its_purpose() {
+        let ring =
+            KeyRing::from_records(vec![generate_key_record(1, 0).expect("key")]).expect("ring");
+        let value = serde_json::json!({"sub": "auth0|abc"});
+        let sealed = ring
+            .seal(SealPurpose::LoginTransaction, &value)
+            .expect("seal");
+        assert_eq!(
+            ring.open::<Value>(SealPurpose::LoginTransaction, &sealed),
+            Some(value.clone())
+        );
+        for other in [
+            SealPurpose::OpaqueAccessToken,
+            SealPurpose::MfaEnrollment,
+            SealPurpose::LoginAnswer,
+        ] {
+            assert_eq!(ring.open::<Value>(other, &sealed), None, "{other:?}");
+        }
+        // Relabelled to another purpose, the MAC no longer matches.
+        let (payload, tag) = sealed.split_once('.').expect("two parts");
+        let relabelled = URL_SAFE_NO_PAD.encode(
+            String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("b64"))
+                .expect("utf8")
+                .replace("\"txn\"", "\"answer\""),
+        );
+        assert_eq!(
+            ring.open::<Value>(SealPurpose::LoginAnswer, &format!("{relabelled}.{tag}")),
+            None
+        );
+    }
+
+    #[test]
+    fn only_the_published_keys_verify() {
+        let claims = AccessClaims {
+            iss: "i".into(),
+            sub: "s".into(),
+            aud: Audience::One("a".into()),
+            iat: 1,
+            exp: 100,
+            scope: None,
+            gty: None,
+            azp: "c".into(),
+            custom: Map::new(),
+        };
+        let oldest = generate_key_record(1, 0).expect("key");
+        let signed_by_oldest = KeyRing::from_records(vec![oldest.clone()])
+            .expect("ring")
+            .sign(&claims)
+            .expect("sign");
+        let once = KeyRing::from_records(vec![
+            oldest.clone(),
+            generate_key_record(2, 0).expect("key"),
+        ])
+        .expect("ring");
+        assert!(once.verify(&signed_by_oldest, "i", "a", 50).is_ok());
+        let twice = KeyRing::from_records(vec![
+            oldest,
+            generate_key_record(2, 0).expect("key"),
+            generate_key_record(3, 0).expect("key"),
+        ])
+        .expect("ring");
+        assert_eq!(twice.jwks().keys.len(), 2);
+        assert_eq!(
+            twice.verify(&signed_by_oldest, "i", "a", 50).err(),
+            Some(TokenRejection::BadSignature)
         );
     }
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portcullis_core::tokens::{AccessClaims, Audience, KeyRing, generate_key_record};
+use portcullis_core::tokens::{AccessClaims, Audience, KeyRing, SealPurpose, generate_key_record};
 use proptest::prelude::*;
 
 const ISSUER: &str = "https://issuer.example/";
@@ -57,7 +57,7 @@ proptest! {
     #[test]
     fn arbitrary_strings_never_verify(token in any::<String>()) {
         prop_assert!(!verifies(&token));
-        prop_assert!(ring().open::<serde_json::Value>(&token).is_none());
+        prop_assert!(ring().open::<serde_json::Value>(SealPurpose::LoginTransaction, &token).is_none());
     }
 
     #[test]
@@ -80,7 +80,7 @@ proptest! {
     fn any_change_to_an_opaque_token_or_sealed_value_is_refused(position in any::<prop::sample::Index>(), byte in 0x21u8..0x7f) {
         for sealed in [
             ring().seal_opaque(&claims()).expect("seal"),
-            ring().seal(&serde_json::json!({"state": "abc", "n": 1})).expect("seal"),
+            ring().seal(SealPurpose::LoginTransaction, &serde_json::json!({"state": "abc", "n": 1})).expect("seal"),
         ] {
             let mut bytes = sealed.clone().into_bytes();
             let i = position.index(bytes.len());
@@ -88,7 +88,7 @@ proptest! {
             bytes[i] = byte;
             let changed = String::from_utf8(bytes).expect("ascii");
             prop_assert!(!verifies(&changed));
-            prop_assert!(ring().open::<serde_json::Value>(&changed).is_none());
+            prop_assert!(ring().open::<serde_json::Value>(SealPurpose::LoginTransaction, &changed).is_none());
         }
     }
 }

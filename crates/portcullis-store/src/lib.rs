@@ -1096,6 +1096,47 @@ macro_rules! impl_store {
                 .map_err(crate::classify)?;
                 Ok(())
             }
+
+            async fn delete_signing_keys_before(
+                &self,
+                generation: i64,
+            ) -> Result<u64, portcullis_core::store::StoreError> {
+                let done = sqlx::query("DELETE FROM signing_keys WHERE generation < $1")
+                    .bind(generation)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn sealed_values(
+                &self,
+                column: portcullis_core::store::SealedColumn,
+            ) -> Result<Vec<(String, String)>, portcullis_core::store::StoreError> {
+                let (select, _) = crate::rows::sealed_column_sql(column);
+                sqlx::query_as(select)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::classify)
+            }
+
+            async fn replace_sealed_value(
+                &self,
+                column: portcullis_core::store::SealedColumn,
+                id: &str,
+                old: &str,
+                new: &str,
+            ) -> Result<bool, portcullis_core::store::StoreError> {
+                let (_, update) = crate::rows::sealed_column_sql(column);
+                let done = sqlx::query(update)
+                    .bind(id)
+                    .bind(old)
+                    .bind(new)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
         }
     };
 }

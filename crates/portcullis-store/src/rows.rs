@@ -537,3 +537,21 @@ impl ActionRow {
         }
     }
 }
+
+/// The `SELECT` (id, value) and the conditional `UPDATE` ($1 id, $2 old, $3 new) of a column
+/// sealed at rest.
+pub(crate) fn sealed_column_sql(
+    column: portcullis_core::store::SealedColumn,
+) -> (&'static str, &'static str) {
+    use portcullis_core::store::SealedColumn;
+    match column {
+        SealedColumn::OtpSecret => (
+            "SELECT id, secret FROM authenticators WHERE secret IS NOT NULL ORDER BY id",
+            "UPDATE authenticators SET secret = $3 WHERE id = $1 AND secret = $2",
+        ),
+        SealedColumn::SigningKey => (
+            "SELECT kid, private_key_pem FROM signing_keys ORDER BY generation",
+            "UPDATE signing_keys SET private_key_pem = $3 WHERE kid = $1 AND private_key_pem = $2",
+        ),
+    }
+}

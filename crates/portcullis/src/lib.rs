@@ -4,6 +4,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod at_rest;
 pub mod breach;
 pub mod mail;
 pub mod tls;
@@ -38,14 +39,44 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     })
 }
 
+/// This node's at-rest keys and the signing keys they open (the first one created if the store
+/// has none). Secrets an older version stored plain are sealed on the way.
+pub async fn signing_keys(
+    config: &Config,
+    store: &dyn Store,
+    now_millis: i64,
+) -> anyhow::Result<(KeyRing, Arc<portcullis_core::at_rest::AtRestKeys>)> {
+    let (at_rest, source) = at_rest::load_keys(&config.data_dir)?;
+    let at_rest = Arc::new(at_rest);
+    // Values an older version stored plain are sealed now, once.
+    let sealed = portcullis_core::at_rest::reseal_store(store, &at_rest, true)
+        .await
+        .context("cannot seal the stored secrets at rest")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "stored secrets sealed at rest");
+    }
+    let keys = KeyRing::load_or_create(store, at_rest.clone(), now_millis)
+        .await
+        .with_context(|| match &source {
+            at_rest::KeySource::Environment => format!(
+                "cannot load the signing keys; every node needs the same {}",
+                at_rest::KEYS_VARIABLE
+            ),
+            at_rest::KeySource::File(path) => format!(
+                "cannot load the signing keys; every node needs the same at-rest keys ({} or {})",
+                path.display(),
+                at_rest::KEYS_VARIABLE
+            ),
+        })?;
+    Ok((keys, at_rest))
+}
+
 pub async fn build_tenant(
     config: Config,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Tenant> {
-    let keys = KeyRing::load_or_create(store.as_ref(), clock.now_millis())
-        .await
-        .context("cannot load the signing keys")?;
+    let (keys, at_rest) = signing_keys(&config, store.as_ref(), clock.now_millis()).await?;
     Ok(Tenant {
         store,
         clock,
@@ -57,6 +88,7 @@ pub async fn build_tenant(
         bound_actions: Default::default(),
         config: Arc::new(config),
         keys,
+        at_rest,
     })
 }
 

@@ -1,20 +1,23 @@
 //! Delivering mail with lettre: SMTP (STARTTLS, implicit TLS, or plain for a local relay), or
-//! `.eml` files in a folder — the zero-set-up default a developer can open.
+//! `.eml` files in a folder — the zero-set-up default a developer can open. A file appears whole:
+//! it is written under a hidden name and renamed, so a reader never sees half a message.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use portcullis_core::config::{MailConfig, MailTransport, SmtpTls};
 use portcullis_core::mail::{Mail, MailError, Mailer};
 
 #[derive(Debug)]
 enum Transport {
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    Outbox(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Disabled,
 }
@@ -37,7 +40,7 @@ pub fn mailer_for(config: &MailConfig) -> anyhow::Result<Arc<dyn Mailer>> {
         MailTransport::Outbox(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the mail outbox {}", dir.display()))?;
-            Transport::Outbox(AsyncFileTransport::<Tokio1Executor>::new(dir))
+            Transport::Outbox(dir.clone())
         }
         MailTransport::Smtp {
             host,
@@ -79,10 +82,8 @@ impl Mailer for LettreMailer {
             .body(mail.text.clone())
             .map_err(|e| MailError::Delivery(e.to_string()))?;
         match &self.transport {
-            Transport::Outbox(t) => t
-                .send(message)
+            Transport::Outbox(dir) => write_whole(dir, &message.formatted())
                 .await
-                .map(|_| ())
                 .map_err(|e| MailError::Delivery(e.to_string())),
             Transport::Smtp(t) => t
                 .send(message)
@@ -92,4 +93,18 @@ impl Mailer for LettreMailer {
             Transport::Disabled => Ok(()),
         }
     }
+}
+
+/// Writes one message into the outbox as `<nanoseconds>-<sequence>.eml` (names sort by sending
+/// order), first under a hidden name and then renamed, so the file is never seen half-written.
+async fn write_whole(dir: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let name = format!("{nanos}-{}", SEQUENCE.fetch_add(1, Ordering::Relaxed));
+    let partial = dir.join(format!(".{name}.part"));
+    tokio::fs::write(&partial, bytes).await?;
+    tokio::fs::rename(&partial, dir.join(format!("{name}.eml"))).await
 }

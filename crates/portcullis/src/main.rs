@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The at-rest keys that seal TOTP secrets and signing keys in the store.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Users of database connections.
     User {
         #[command(subcommand)]
@@ -90,8 +95,20 @@ enum KeysCommand {
     /// Add a new signing key; running servers sign with it within 30 seconds, and the JWKS
     /// keeps serving the previous one.
     Rotate,
+    /// Delete every signing key older than the newest: tokens they signed stop verifying.
+    /// Run it a rotation's token lifetime after `rotate`, or at once after a key leaked.
+    Retire,
     /// List key ids and generations.
     List,
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Put a new at-rest key first in the key file (older keys still open what they sealed);
+    /// with the keys in the environment, print the new list to set there instead.
+    Rotate,
+    /// Seal every stored secret under the first at-rest key; afterwards older keys can go.
+    Reseal,
 }
 
 #[derive(Subcommand)]
@@ -184,6 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(config, command).await,
+        Command::Secrets { command } => secrets(config, command).await,
         Command::User { command } => user(config, command).await,
         Command::Breach { .. } => Ok(()),
     }
@@ -273,17 +291,70 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     let now = portcullis_core::clock::Clock::now_millis(&SystemClock);
     match command {
         KeysCommand::Rotate => {
-            KeyRing::load_or_create(store.as_ref(), now).await?;
-            let key = KeyRing::rotate(store.as_ref(), now).await?;
+            let (_, at_rest) = portcullis::signing_keys(&config, store.as_ref(), now).await?;
+            let key = KeyRing::rotate(store.as_ref(), &at_rest, now).await?;
             println!(
                 "new signing key {} (generation {})",
                 key.kid, key.generation
+            );
+        }
+        KeysCommand::Retire => {
+            let retired = KeyRing::retire(store.as_ref()).await?;
+            println!(
+                "{retired} older signing key(s) retired; servers stop accepting their tokens within 30 seconds"
             );
         }
         KeysCommand::List => {
             for key in store.signing_keys().await? {
                 println!("{}\tgeneration {}", key.kid, key.generation);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn secrets(config: Config, command: SecretsCommand) -> anyhow::Result<()> {
+    use portcullis::at_rest::{KeySource, file_text, key_lines, load_keys, write_private};
+    use portcullis_core::at_rest::{AtRestKeys, reseal_store};
+    let (at_rest, source) = load_keys(&config.data_dir)?;
+    match command {
+        SecretsCommand::Rotate => {
+            let new = AtRestKeys::new_key_line();
+            match source {
+                KeySource::Environment => {
+                    let old: Vec<String> = std::env::var(portcullis::at_rest::KEYS_VARIABLE)
+                        .unwrap_or_default()
+                        .split(['\n', ','])
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    println!(
+                        "{}={new},{}",
+                        portcullis::at_rest::KEYS_VARIABLE,
+                        old.join(",")
+                    );
+                    eprintln!(
+                        "set this on every node, restart them, then run `portcullis secrets reseal`"
+                    );
+                }
+                KeySource::File(path) => {
+                    let rest = key_lines(&path)?;
+                    write_private(&path, &file_text(&new, &rest))?;
+                    println!(
+                        "new at-rest key first in {}; copy the file to every node, restart them, then run `portcullis secrets reseal`",
+                        path.display()
+                    );
+                }
+            }
+        }
+        SecretsCommand::Reseal => {
+            let store = open_store(&config).await?;
+            let resealed = reseal_store(store.as_ref(), &at_rest, false).await?;
+            println!(
+                "{resealed} stored secret(s) sealed under key {}; keys after the first can now be removed",
+                at_rest.current_id()
+            );
         }
     }
     Ok(())

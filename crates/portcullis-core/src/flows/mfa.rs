@@ -3,6 +3,7 @@
 //! authenticator (`/mfa/associate`), challenges (`/mfa/challenge`) and redeems a code
 //! (`mfa-otp` grant) or the recovery code (`mfa-recovery-code` grant).
 
+use crate::at_rest::Purpose;
 use crate::config::{Client, grant};
 use crate::flows::users;
 use crate::logs::{LogEvent, LogType, Requester};
@@ -191,13 +192,17 @@ async fn start_otp_enrollment(
     let secret = totp::new_secret();
     let barcode_uri = totp::otpauth_uri(&secret, &tenant.config.tenant_name, &user.email)
         .ok_or_else(|| Error::Store(crate::store::StoreError::Internal("TOTP URI".into())))?;
+    let id = new_authenticator_id(AuthenticatorKind::Otp);
+    let sealed = tenant
+        .at_rest
+        .seal(Purpose::TotpSecret, &id, secret.as_bytes());
     tenant
         .store
         .insert_authenticator(&AuthenticatorRecord {
-            id: new_authenticator_id(AuthenticatorKind::Otp),
+            id,
             user_id: user.id.clone(),
             kind: AuthenticatorKind::Otp,
-            secret: Some(secret.clone()),
+            secret: Some(sealed),
             code_hash: None,
             confirmed: false,
             created_at: now,
@@ -208,6 +213,22 @@ async fn start_otp_enrollment(
         .record(LogEvent::new(LogType::GuardianStartEnroll, now).user(user))
         .await;
     Ok((secret, barcode_uri))
+}
+
+/// The TOTP secret of an authenticator, opened from its sealed form. One that does not open
+/// (damaged, or sealed under a key this node lacks) accepts no code, and the operator hears.
+fn totp_secret(tenant: &Tenant, authenticator: &AuthenticatorRecord) -> Option<String> {
+    let stored = authenticator.secret.as_deref()?;
+    match tenant
+        .at_rest
+        .open_text(Purpose::TotpSecret, &authenticator.id, stored)
+    {
+        Ok(secret) => Some(secret),
+        Err(e) => {
+            tracing::error!(authenticator = %authenticator.id, error = %e, "a TOTP secret does not open");
+            None
+        }
+    }
 }
 
 /// A new recovery code for the user (stored hashed); returned once.
@@ -387,7 +408,7 @@ pub async fn redeem_otp(
         .iter()
         .filter(|a| a.kind == AuthenticatorKind::Otp)
         .find_map(|a| {
-            a.secret
+            totp_secret(tenant, a)
                 .as_deref()
                 .and_then(|s| totp::check(s, otp, now_secs))
                 .map(|step| (a, step))
@@ -680,7 +701,7 @@ pub async fn finish_ticket_enrollment(
         .iter()
         .filter(|a| a.kind == AuthenticatorKind::Otp && !a.confirmed)
         .find_map(|a| {
-            a.secret
+            totp_secret(tenant, a)
                 .as_deref()
                 .and_then(|s| totp::check(s, code, now_secs))
                 .map(|step| (a, step))

@@ -20,6 +20,7 @@ use portcullis_core::flows::signup::{NewUser, SignUp, sign_up};
 use portcullis_core::flows::web::{self, AfterLogin, Authorization, AuthorizeParams};
 use portcullis_core::logs::Requester;
 use portcullis_core::mfa::PendingLogin;
+use portcullis_core::tokens::SealPurpose;
 use portcullis_core::user::UserRecord;
 use portcullis_core::{Error, Tenant};
 use serde::{Deserialize, Serialize};
@@ -280,7 +281,10 @@ fn new_transaction(
     mut authorization: Authorization,
 ) -> Result<(String, HeaderValue), Error> {
     let transaction = web::bind_to_browser(&mut authorization);
-    let sealed = tenant.keys.seal(&authorization).map_err(Error::Key)?;
+    let sealed = tenant
+        .keys
+        .seal(SealPurpose::LoginTransaction, &authorization)
+        .map_err(Error::Key)?;
     let cookie = cookie_header(
         tenant,
         TRANSACTION_COOKIE,
@@ -474,7 +478,10 @@ async fn redeem_ticket(
 }
 
 fn open_transaction(tenant: &Tenant, sealed: &str) -> Result<Authorization, Error> {
-    let authorization: Authorization = tenant.keys.open(sealed).ok_or(Error::InvalidLoginState)?;
+    let authorization: Authorization = tenant
+        .keys
+        .open(SealPurpose::LoginTransaction, sealed)
+        .ok_or(Error::InvalidLoginState)?;
     if authorization.expires_at <= tenant.clock.now_millis() {
         return Err(Error::InvalidLoginState);
     }
@@ -734,7 +741,7 @@ fn enrollment_form(
     pending: &PendingEnrollment,
     error: Option<&str>,
 ) -> Response {
-    let sealed_enrollment = match app.tenant.keys.seal(pending) {
+    let sealed_enrollment = match app.tenant.keys.seal(SealPurpose::MfaEnrollment, pending) {
         Ok(s) => s,
         Err(e) => return failure(app, "Error", &Error::Key(e)),
     };
@@ -773,7 +780,7 @@ pub async fn submit_enrollment(State(app): State<AppState>, request: Request) ->
     };
     let Some(pending) = tenant
         .keys
-        .open::<PendingEnrollment>(&sealed_enrollment)
+        .open::<PendingEnrollment>(SealPurpose::MfaEnrollment, &sealed_enrollment)
         .filter(|p| p.purpose == "enrollment")
     else {
         return failure(&app, "Error", &Error::InvalidLoginState);
@@ -928,7 +935,7 @@ async fn signed_in_showing_recovery_code(
         Ok(started) => started,
         Err(page) => return page,
     };
-    let sealed = match app.tenant.keys.seal(&answer) {
+    let sealed = match app.tenant.keys.seal(SealPurpose::LoginAnswer, &answer) {
         Ok(s) => s,
         Err(e) => return failure(app, "Error", &Error::Key(e)),
     };
@@ -958,7 +965,7 @@ pub async fn continue_to_client(
     match app
         .tenant
         .keys
-        .open::<ClientAnswer>(sealed)
+        .open::<ClientAnswer>(SealPurpose::LoginAnswer, sealed)
         .filter(|a| a.purpose == "continue" && a.expires_at > app.tenant.clock.now_millis())
     {
         Some(answer) => answer.respond(&app),

@@ -184,3 +184,62 @@ fn seeding_makes_many_users_that_can_log_in() {
     assert_eq!(listed["nickname"], "load999");
     assert_eq!(listed["identities"][0]["connection"], "db");
 }
+
+#[test]
+fn at_rest_keys_are_private_rotate_and_reseal() {
+    let path = config_file("listen = \"127.0.0.1:1\"\ndata_dir = \"@DATA@\"\n");
+    let data = path.parent().expect("dir").join("data");
+    let (code, out, err) = portcullis(&path, &["keys", "rotate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let keys_file = data.join("at-rest.keys");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys_file)
+            .expect("keys")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the key file is its owner's alone");
+    }
+    let key_lines = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let first = key_lines(&std::fs::read_to_string(&keys_file).expect("keys"));
+    assert_eq!(first.len(), 1);
+
+    let (code, out, err) = portcullis(&path, &["secrets", "rotate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let rotated = key_lines(&std::fs::read_to_string(&keys_file).expect("keys"));
+    assert_eq!((rotated.len(), &rotated[1]), (2, &first[0]));
+    let (code, out, err) = portcullis(&path, &["secrets", "reseal"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("2 stored secret(s)"), "{out}");
+
+    // Resealed, the old key can go: the signing keys still open with the new one alone.
+    std::fs::write(&keys_file, format!("{}\n", rotated[0])).expect("write");
+    let (code, out, err) = portcullis(&path, &["keys", "rotate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // With another node's keys (or none of these), the server refuses to start and says why.
+    let (code, _, err) = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("--config")
+        .arg(&path)
+        .args(["keys", "rotate"])
+        .env(
+            "PORTCULLIS_AT_REST_KEYS",
+            portcullis_core::at_rest::AtRestKeys::new_key_line(),
+        )
+        .output()
+        .map(|o| {
+            (
+                o.status.code().unwrap_or(-1),
+                (),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .expect("run");
+    assert_eq!(code, 1);
+    assert!(err.contains("PORTCULLIS_AT_REST_KEYS"), "{err}");
+}

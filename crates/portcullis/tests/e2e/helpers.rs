@@ -524,6 +524,8 @@ impl Nodes {
         let dir = std::env::temp_dir().join(unique("portcullis-nodes-"));
         std::fs::create_dir_all(&dir).expect("dir");
         let mut processes = Vec::new();
+        // Nodes on one database share their at-rest keys, as the README says.
+        let at_rest_keys = portcullis_core::at_rest::AtRestKeys::new_key_line();
         for port in &ports {
             let extra = format!("database_url = \"{url}\"\nissuer = \"{issuer}\"");
             let toml = format!(
@@ -544,6 +546,7 @@ impl Nodes {
                 .args(["serve", "--config"])
                 .arg(&path)
                 .env("RUST_LOG", "warn")
+                .env("PORTCULLIS_AT_REST_KEYS", &at_rest_keys)
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .expect("spawn");

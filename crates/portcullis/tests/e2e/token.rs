@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{DB, REALM, STRONG, TestApp, claims, unique};
 
@@ -457,7 +457,7 @@ async fn userinfo_refuses_bad_tokens_with_a_bearer_challenge() {
 }
 
 #[tokio::test]
-async fn discovery_and_jwks_serve_only_public_keys_and_follow_rotation() {
+async fn discovery_and_jwks_serve_only_public_keys_and_follow_rotation_and_retirement() {
     let app = TestApp::spawn().await;
     let (status, discovery) = app.get("/.well-known/openid-configuration", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -485,14 +485,18 @@ async fn discovery_and_jwks_serve_only_public_keys_and_follow_rotation() {
 
     let (email, _) = user(&app).await;
     let (_, before) = app.login(&email, STRONG).await;
-    portcullis_core::tokens::KeyRing::rotate(app.store.as_ref(), 0)
-        .await
-        .expect("rotate");
-    app.tenant
-        .keys
-        .reload(app.store.as_ref())
-        .await
-        .expect("reload");
+    let rotate = || async {
+        let app = &app;
+        portcullis_core::tokens::KeyRing::rotate(app.store.as_ref(), &app.tenant.at_rest, 0)
+            .await
+            .expect("rotate");
+        app.tenant
+            .keys
+            .reload(app.store.as_ref())
+            .await
+            .expect("reload");
+    };
+    rotate().await;
     let (_, jwks) = app.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
     // Tokens signed with the previous key stay valid; new ones use the new key.
@@ -518,4 +522,42 @@ async fn discovery_and_jwks_serve_only_public_keys_and_follow_rotation() {
         kid(after["id_token"].as_str().expect("t")),
         jwks["keys"][0]["kid"]
     );
+    // The private keys are sealed in the store, never kept as PEM.
+    for (_, stored) in app
+        .store
+        .sealed_values(portcullis_core::store::SealedColumn::SigningKey)
+        .await
+        .expect("keys")
+    {
+        assert!(stored.starts_with("v1.") && !stored.contains("PRIVATE KEY"));
+    }
+
+    // Two rotations on, the first key is no longer published and its tokens are refused.
+    let app = &app;
+    let userinfo = |token: &Value| {
+        let token = token["access_token"].as_str().expect("token").to_owned();
+        async move { app.get("/userinfo", Some(&token)).await.0 }
+    };
+    rotate().await;
+    let (_, jwks) = app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
+    assert_eq!(userinfo(&before).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(userinfo(&after).await, StatusCode::OK);
+    // Retiring leaves only the newest key: every older token stops at once.
+    assert_eq!(
+        portcullis_core::tokens::KeyRing::retire(app.store.as_ref())
+            .await
+            .expect("retire"),
+        2
+    );
+    app.tenant
+        .keys
+        .reload(app.store.as_ref())
+        .await
+        .expect("reload");
+    let (_, jwks) = app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 1);
+    assert_eq!(userinfo(&after).await, StatusCode::UNAUTHORIZED);
+    let (_, fresh) = app.login(&email, STRONG).await;
+    assert_eq!(userinfo(&fresh).await, StatusCode::OK);
 }
