@@ -234,7 +234,7 @@ pub async fn authorize(
     }
     let prompt = authorization.prompt.as_deref();
     if prompt != Some("login") {
-        let user = match session_cookie(headers) {
+        let user = match session_cookie(&app.tenant, headers) {
             Some(cookie) => web::session_user(tenant, &cookie, authorization.max_age).await,
             None => Ok(None),
         };
@@ -391,7 +391,7 @@ async fn ticket_login(
     };
     let verifier = co_id
         .as_deref()
-        .and_then(|id| cookie(headers, &verifier_cookie_name(id)));
+        .and_then(|id| cookie(&app.tenant, headers, &verifier_cookie_name(id)));
     // Without the cookie (a browser that blocks third-party cookies), the application's
     // verification page hands the verifier over, as auth0.js's crossOriginVerification does.
     let verification_page = tenant
@@ -511,7 +511,7 @@ fn open_form_transaction(
     let authorization = open_transaction(tenant, sealed)?;
     if !web::is_same_browser(
         &authorization,
-        cookie(headers, TRANSACTION_COOKIE).as_deref(),
+        cookie(tenant, headers, TRANSACTION_COOKIE).as_deref(),
     ) {
         return Err(Error::InvalidLoginState);
     }
@@ -1205,7 +1205,7 @@ pub async fn logout(
 ) -> Response {
     let tenant = &app.tenant;
     let (parts, _) = request.into_parts();
-    let cookie = session_cookie(&parts.headers);
+    let cookie = session_cookie(&app.tenant, &parts.headers);
     let who = requester(&parts, &tenant.config.trusted_proxies);
     let return_to = query.get("returnTo").or_else(|| query.get("returnto"));
     match web::logout(
@@ -1249,7 +1249,7 @@ pub async fn oidc_logout(
 ) -> Response {
     let tenant = &app.tenant;
     let (parts, _) = request.into_parts();
-    let cookie = session_cookie(&parts.headers);
+    let cookie = session_cookie(&app.tenant, &parts.headers);
     let who = requester(&parts, &tenant.config.trusted_proxies);
     let client_id = query
         .get("client_id")

@@ -275,6 +275,66 @@ async fn a_copy_of_the_database_yields_no_second_factor_and_no_signing_key() {
 }
 
 #[tokio::test]
+async fn over_https_a_sibling_subdomain_cannot_plant_a_session_or_transaction_cookie() {
+    // Behind a TLS-terminating proxy: the issuer is HTTPS, the listener plain.
+    let app = TestApp::spawn_behind_proxy("https://auth.example.com/").await;
+    let email = format!("{}@example.com", unique("host-cookie-"));
+    assert_eq!(app.signup(DB, &email, STRONG).await.0, StatusCode::OK);
+    let mut victim = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let (_, login_page, _) = victim.get(&authorize_path(&challenge, "")).await;
+    let transaction = victim
+        .last_set_cookies()
+        .iter()
+        .find(|c| c.contains("portcullis_transaction"))
+        .expect("transaction cookie")
+        .clone();
+    assert!(
+        transaction.starts_with("__Host-portcullis_transaction=")
+            && transaction.contains("; Path=/;")
+            && transaction.contains("Secure")
+            && !transaction.contains("Domain"),
+        "{transaction}"
+    );
+    let state = query_param(&login_page, "state").expect("state");
+    let (_, location, _) = victim
+        .post(
+            "/u/login",
+            &[
+                ("state", &state),
+                ("username", &email),
+                ("password", STRONG),
+            ],
+        )
+        .await;
+    assert!(location.starts_with(CALLBACK), "{location}");
+    let session = victim
+        .cookies
+        .get("__Host-portcullis_session")
+        .expect("the session cookie carries the prefix")
+        .clone();
+
+    // A cookie without the prefix (all a sibling subdomain can set) is not ours.
+    let mut attacker = Browser::new(&app);
+    attacker
+        .cookies
+        .insert("portcullis_session".to_owned(), session.clone());
+    let (_, location, _) = attacker
+        .get(&authorize_path(&challenge, "&prompt=none"))
+        .await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+    // The same value under the prefixed name (only this host can set it) is.
+    let mut same = Browser::new(&app);
+    same.cookies
+        .insert("__Host-portcullis_session".to_owned(), session);
+    let (_, location, _) = same.get(&authorize_path(&challenge, "&prompt=none")).await;
+    assert!(query_param(&location, "code").is_some(), "{location}");
+}
+
+#[tokio::test]
 async fn a_metadata_scope_changes_the_metadata_and_nothing_else() {
     let app = TestApp::spawn().await;
     let email = format!("{}@example.com", unique("meta-"));

@@ -240,15 +240,29 @@ impl TestApp {
         Self::spawn_full(backend, top, "", tail).await
     }
 
+    /// Behind a proxy that presents `issuer` (e.g. HTTPS terminated in front of the server).
+    pub async fn spawn_behind_proxy(issuer: &str) -> Self {
+        Self::spawn_full(Backend::Sqlite, &format!("issuer = \"{issuer}\""), "", "").await
+    }
+
     async fn spawn_full(backend: Backend, top: &str, tenant_keys: &str, tail: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let data_dir = std::env::temp_dir().join(unique("portcullis-e2e-"));
-        let toml = format!(
+        let mut toml = format!(
             "{}\n{tail}",
             tenant_toml(port, &data_dir.display().to_string(), top)
         )
         .replacen("[tenant]\n", &format!("[tenant]\n{tenant_keys}\n"), 1);
+        if let Some(issuer) = top
+            .strip_prefix("issuer = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+        {
+            toml = toml.replace(
+                &format!("http://127.0.0.1:{port}/api/v2/"),
+                &format!("{issuer}api/v2/"),
+            );
+        }
         let config =
             Config::validate(FileConfig::from_toml_str(&toml).expect("toml")).expect("config");
         let clock = Arc::new(ManualClock::new(SystemClock.now_millis()));

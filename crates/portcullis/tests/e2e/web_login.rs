@@ -15,7 +15,8 @@ pub(crate) const CALLBACK: &str = "http://localhost:8080/callback";
 pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: std::collections::BTreeMap<String, String>,
+    pub(crate) cookies: std::collections::BTreeMap<String, String>,
+    set_cookies: Vec<String>,
 }
 
 impl Browser {
@@ -27,16 +28,26 @@ impl Browser {
                 .expect("client"),
             base: app.base.clone(),
             cookies: std::collections::BTreeMap::new(),
+            set_cookies: Vec::new(),
         }
     }
 
     pub(crate) fn session(&self) -> Option<&String> {
-        self.cookies.get("portcullis_session")
+        self.cookies
+            .get("portcullis_session")
+            .or_else(|| self.cookies.get("__Host-portcullis_session"))
+    }
+
+    /// The `Set-Cookie` headers of the last answer, as sent.
+    pub(crate) fn last_set_cookies(&self) -> &[String] {
+        &self.set_cookies
     }
 
     fn remember(&mut self, response: &reqwest::Response) {
+        self.set_cookies.clear();
         for value in response.headers().get_all(SET_COOKIE) {
             let value = value.to_str().expect("cookie");
+            self.set_cookies.push(value.to_owned());
             let pair = value.split(';').next().expect("pair");
             let (name, value) = pair.split_once('=').expect("name=value");
             if value.is_empty() {
