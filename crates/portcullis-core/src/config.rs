@@ -48,6 +48,9 @@ pub mod grant {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: String,
+    /// Where `/metrics` (and the health probes) are served instead of the public listener.
+    #[serde(default)]
+    pub operations_listen: Option<String>,
     pub data_dir: PathBuf,
     #[serde(default)]
     pub database_url: Option<String>,
@@ -584,6 +587,7 @@ impl FileConfig {
 
 const TOP_LEVEL_KEYS: &[&str] = &[
     "listen",
+    "operations_listen",
     "data_dir",
     "database_url",
     "issuer",
@@ -700,6 +704,8 @@ impl Connection {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Where the operations endpoints are served apart from the public listener, if anywhere.
+    pub operations_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     /// Always ends with `/`, as Auth0's `iss` does.
@@ -849,6 +855,24 @@ impl Config {
                 format!("`{}` is not an IP:port address", file.listen),
             )
         })?;
+        let operations_listen = match &file.operations_listen {
+            None => None,
+            Some(text) => match text.parse::<SocketAddr>() {
+                Ok(addr) if addr == listen && addr.port() != 0 => {
+                    return Err(invalid(
+                        "operations_listen",
+                        "must differ from `listen`".to_owned(),
+                    ));
+                }
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    return Err(invalid(
+                        "operations_listen",
+                        format!("`{text}` is not an IP:port address"),
+                    ));
+                }
+            },
+        };
         let tls = match file.tls {
             None => TlsConfig::Off,
             Some(FileTls::Mode(mode)) if mode == "self-signed" => TlsConfig::SelfSigned,
@@ -1115,6 +1139,7 @@ impl Config {
             .collect();
         let mut config = Config {
             listen,
+            operations_listen,
             data_dir: file.data_dir,
             database_url: file.database_url,
             issuer,

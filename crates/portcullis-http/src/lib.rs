@@ -37,9 +37,11 @@ pub struct AppState {
 pub fn router(tenant: Tenant) -> Result<Router, String> {
     let cors = cors_layer(&tenant);
     let pages = Arc::new(pages::Pages::new(&tenant.config.branding)?);
+    // With an operations address, `/metrics` is served there only.
+    let public_metrics = tenant.config.operations_listen.is_none();
     let state = AppState { tenant, pages };
     operations::install_metrics();
-    Ok(all_routes()
+    Ok(all_routes(public_metrics)
         .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -56,13 +58,31 @@ pub fn router(tenant: Tenant) -> Result<Router, String> {
         .with_state(state))
 }
 
-/// Every route of the server, in one table.
-fn all_routes() -> Routes {
-    Routes::new()
+/// What the operations address serves (`operations_listen`): metrics and health probes, plain
+/// HTTP, for a network the public never reaches.
+pub fn operations_router(tenant: Tenant) -> Result<Router, String> {
+    let pages = Arc::new(pages::Pages::new(&tenant.config.branding)?);
+    operations::install_metrics();
+    Ok(Router::new()
+        .route("/metrics", get(operations::metrics))
         .route("/health", get(operations::health))
         .route("/health/ready", get(operations::ready))
-        .route("/testall", get(operations::testall))
-        .route("/metrics", get(operations::metrics))
+        .fallback(not_found)
+        .with_state(AppState { tenant, pages }))
+}
+
+/// Every route of the server, in one table.
+fn all_routes(with_metrics: bool) -> Routes {
+    let routes = Routes::new()
+        .route("/health", get(operations::health))
+        .route("/health/ready", get(operations::ready))
+        .route("/testall", get(operations::testall));
+    let routes = if with_metrics {
+        routes.route("/metrics", get(operations::metrics))
+    } else {
+        routes
+    };
+    routes
         .route("/openapi.json", get(operations::openapi))
         .merge(authentication::routes())
         .merge(management::routes())
@@ -72,7 +92,7 @@ fn all_routes() -> Routes {
 /// Every path the server routes, as its pattern (`{name}` for a parameter): what the OpenAPI
 /// document must describe, no more and no less.
 pub fn routed_paths() -> Vec<&'static str> {
-    all_routes().paths
+    all_routes(true).paths
 }
 
 /// A router that remembers the paths it routes, so that the OpenAPI document can be checked

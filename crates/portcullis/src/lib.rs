@@ -95,6 +95,8 @@ pub async fn build_tenant(
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: std::net::TcpListener,
+    /// The operations address's listener and router, when `operations_listen` is set.
+    operations: Option<(std::net::TcpListener, axum::Router)>,
     tenant: Tenant,
     router: axum::Router,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
@@ -139,10 +141,27 @@ impl Application {
             }
             TlsConfig::Files { cert, key } => Some(tls::rustls_config(cert, key).await?),
         };
+        let operations = match config.operations_listen {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} (operations_listen)"))?;
+                listener.set_nonblocking(true)?;
+                Some(listener)
+            }
+            None => None,
+        };
         let tenant = build_tenant(config, store, clock).await?;
         let router = portcullis_http::router(tenant.clone()).map_err(anyhow::Error::msg)?;
+        let operations = match operations {
+            Some(listener) => Some((
+                listener,
+                portcullis_http::operations_router(tenant.clone()).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        };
         Ok(Self {
             listener,
+            operations,
             tenant,
             router,
             tls,
@@ -152,6 +171,13 @@ impl Application {
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// The operations address, when the operations endpoints have their own.
+    pub fn operations_addr(&self) -> Option<SocketAddr> {
+        self.operations
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn tenant(&self) -> &Tenant {
@@ -191,6 +217,18 @@ impl Application {
                 }
             }
         });
+        let operations_handle = axum_server::Handle::<SocketAddr>::new();
+        let operations = match self.operations {
+            Some((listener, router)) => {
+                let server = axum_server::from_tcp(listener)?.handle(operations_handle.clone());
+                Some(tokio::spawn(async move {
+                    if let Err(e) = server.serve(router.into_make_service()).await {
+                        tracing::error!(error = %e, "the operations listener stopped");
+                    }
+                }))
+            }
+            None => None,
+        };
         let app = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -210,6 +248,10 @@ impl Application {
         };
         reloader.abort();
         retention.abort();
+        operations_handle.graceful_shutdown(Some(Duration::from_secs(1)));
+        if let Some(task) = operations {
+            let _ = task.await;
+        }
         result.context("the server stopped with an error")
     }
 }

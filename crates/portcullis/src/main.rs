@@ -259,6 +259,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = app.local_addr()?;
     let issuer = app.tenant().config.issuer.clone();
     tracing::info!(%addr, %issuer, store = if app.tenant().config.database_url.is_some() { "postgresql" } else { "sqlite" }, "portcullis is listening");
+    if let Some(operations) = app.operations_addr() {
+        tracing::info!(%operations, "metrics and health probes are served on the operations address");
+    }
     let handle = app.handle();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -3,13 +3,53 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{DB, STRONG, TestApp, unique};
+use crate::helpers::{Backend, DB, STRONG, TestApp, free_port, unique};
 
 async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = reqwest::get(format!("{}{path}", app.base))
         .await
         .expect("get");
     (response.status(), response.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn with_an_operations_address_metrics_leave_the_public_listener() {
+    let port = free_port();
+    let app = TestApp::spawn_configured(
+        Backend::Sqlite,
+        &format!("operations_listen = \"127.0.0.1:{port}\""),
+        "",
+    )
+    .await;
+    let (status, _) = text(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let operations = format!("http://127.0.0.1:{port}");
+    let response = reqwest::get(format!("{operations}/metrics"))
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("text")
+            .contains("portcullis_hash_queue_depth")
+    );
+    for probe in ["/health", "/health/ready"] {
+        for base in [&app.base, &operations] {
+            let status = reqwest::get(format!("{base}{probe}"))
+                .await
+                .expect("probe")
+                .status();
+            assert_eq!(status, StatusCode::OK, "{base}{probe}");
+        }
+    }
+    // Nothing else is served there.
+    let status = reqwest::get(format!("{operations}/.well-known/jwks.json"))
+        .await
+        .expect("jwks")
+        .status();
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
