@@ -492,6 +492,10 @@ pub struct FileConnectionOptions {
     pub password_no_personal_info: Option<FileToggle>,
     #[serde(default)]
     pub password_history: Option<FilePasswordHistory>,
+    /// Portcullis' own: end the user's sessions and refresh tokens when the password changes
+    /// or is reset. Auth0 keeps them, and so does the default.
+    #[serde(default)]
+    pub revoke_sessions_on_password_change: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -683,6 +687,8 @@ pub struct Connection {
     pub disable_signup: bool,
     pub username_min: u32,
     pub username_max: u32,
+    /// End the user's sessions and refresh tokens on a password change or reset.
+    pub revoke_sessions_on_password_change: bool,
 }
 
 impl Connection {
@@ -1093,6 +1099,9 @@ impl Config {
                 disable_signup: o.disable_signup.unwrap_or(false),
                 username_min,
                 username_max,
+                revoke_sessions_on_password_change: o
+                    .revoke_sessions_on_password_change
+                    .unwrap_or(false),
             });
         }
         for (i, c) in connections.iter().enumerate() {

@@ -91,13 +91,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Replaces every field of the user whose id and `version` match `user.id` and
     /// `expected_version`; the stored version becomes `expected_version + 1`. With `retired`,
     /// in the same transaction, the replaced password hash joins the user's password history,
-    /// which is pruned to its newest `keep` entries.
+    /// which is pruned to its newest `keep` entries. With `end_sessions_at`, in the same
+    /// transaction, the user's sessions and refresh tokens are revoked at that time.
     /// `Ok(false)` when the user changed meanwhile or no longer exists.
     async fn replace_user(
         &self,
         user: &UserRecord,
         expected_version: i64,
         retired: Option<&RetiredPassword>,
+        end_sessions_at: Option<i64>,
     ) -> Result<bool, StoreError>;
     /// The user's retired password hashes, newest first, at most `limit`.
     async fn password_history(&self, id: &str, limit: u32) -> Result<Vec<String>, StoreError>;

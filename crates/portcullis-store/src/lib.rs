@@ -173,6 +173,7 @@ macro_rules! impl_store {
                 user: &portcullis_core::user::UserRecord,
                 expected_version: i64,
                 retired: Option<&portcullis_core::store::RetiredPassword>,
+                end_sessions_at: Option<i64>,
             ) -> Result<bool, portcullis_core::store::StoreError> {
                 let row = crate::rows::UserRow::from_record(user);
                 let mut tx = self.pool.begin().await.map_err(crate::classify)?;
@@ -214,6 +215,13 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(crate::classify)?;
+                }
+                if let Some(now) = end_sessions_at {
+                    // Sessions and refresh tokens name the user as `auth0|<id>`.
+                    let user_id = user.user_id();
+                    for sql in [crate::rows::END_USER_SESSIONS, crate::rows::END_USER_REFRESH_TOKENS] {
+                        sqlx::query(sql).bind(&user_id).bind(now).execute(&mut *tx).await.map_err(crate::classify)?;
+                    }
                 }
                 tx.commit().await.map_err(crate::classify)?;
                 Ok(true)

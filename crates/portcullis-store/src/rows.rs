@@ -555,3 +555,10 @@ pub(crate) fn sealed_column_sql(
         ),
     }
 }
+
+/// Revokes the live sessions of user $1 at $2.
+pub(crate) const END_USER_SESSIONS: &str =
+    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+/// Revokes the live refresh tokens of user $1 at $2.
+pub(crate) const END_USER_REFRESH_TOKENS: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";

@@ -249,8 +249,12 @@ async fn replace_checks_the_version(s: Arc<dyn Store>) {
     let mut next = u.clone();
     next.blocked = Some(true);
     next.version = 2;
-    assert!(s.replace_user(&next, 1, None).await.expect("replace"));
-    assert!(!s.replace_user(&next, 1, None).await.expect("stale replace"));
+    assert!(s.replace_user(&next, 1, None, None).await.expect("replace"));
+    assert!(
+        !s.replace_user(&next, 1, None, None)
+            .await
+            .expect("stale replace")
+    );
     let stored = s.user_by_id(&u.id).await.expect("get").expect("exists");
     assert_eq!((stored.blocked, stored.version), (Some(true), 2));
     // A replace that takes another user's e-mail is a conflict.
@@ -264,7 +268,7 @@ async fn replace_checks_the_version(s: Arc<dyn Store>) {
     .expect("insert");
     let mut clash = stored.clone();
     clash.email = "b@example.com".into();
-    let r = s.replace_user(&clash, 2, None).await;
+    let r = s.replace_user(&clash, 2, None, None).await;
     assert!(
         matches!(r, Err(StoreError::Conflict(UniqueField::Email))),
         "{r:?}"
@@ -283,7 +287,7 @@ async fn password_history_is_kept_pruned_and_deleted_with_the_user(s: Arc<dyn St
             keep: 3,
         };
         assert!(
-            s.replace_user(&u, u.version, Some(&retired))
+            s.replace_user(&u, u.version, Some(&retired), None)
                 .await
                 .expect("replace")
         );
@@ -303,7 +307,11 @@ async fn password_history_is_kept_pruned_and_deleted_with_the_user(s: Arc<dyn St
         retired_at: 9,
         keep: 3,
     };
-    assert!(!s.replace_user(&u, 1, Some(&retired)).await.expect("stale"));
+    assert!(
+        !s.replace_user(&u, 1, Some(&retired), None)
+            .await
+            .expect("stale")
+    );
     assert_eq!(
         s.password_history(&u.id, 24).await.expect("history").len(),
         3
@@ -1125,6 +1133,76 @@ async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
     );
 }
 
+async fn a_replace_may_end_the_users_sessions_and_refresh_tokens(s: Arc<dyn Store>) {
+    use portcullis_core::refresh::{RefreshLookup, RefreshTokenRecord};
+    use portcullis_core::web::SessionRecord;
+    let suffix = unique_suffix();
+    let record = user(
+        &format!("{:0>24}", &suffix[suffix.len().saturating_sub(24)..]),
+        "db",
+        &format!("ends-{suffix}@example.com"),
+        None,
+    );
+    s.insert_user(&record).await.expect("insert");
+    let user = record.user_id();
+    let other = format!("auth0|kept-{suffix}");
+    for (owner, n) in [(&user, 0), (&user, 1), (&other, 2)] {
+        s.insert_session(&SessionRecord {
+            id_hash: format!("s{n}-{suffix}"),
+            user_id: owner.clone(),
+            created_at: 0,
+            expires_at: 1_000,
+            mfa_at: None,
+        })
+        .await
+        .expect("session");
+        s.insert_refresh_token(&RefreshTokenRecord {
+            token_hash: format!("r{n}-{suffix}"),
+            family_id: format!("f{n}-{suffix}"),
+            user_id: owner.clone(),
+            client_id: "app".to_owned(),
+            scope: "openid offline_access".to_owned(),
+            audience: None,
+            created_at: 0,
+            expires_at: None,
+            idle_expires_at: None,
+        })
+        .await
+        .expect("refresh token");
+    }
+    let mut next = record.clone();
+    next.version = 2;
+    assert!(
+        s.replace_user(&next, 1, None, Some(10))
+            .await
+            .expect("replace")
+    );
+    for n in 0..2 {
+        assert_eq!(
+            s.session(&format!("s{n}-{suffix}"), 20).await.expect("s"),
+            None
+        );
+        assert_eq!(
+            s.use_refresh_token(&format!("r{n}-{suffix}"), 20, None)
+                .await
+                .expect("r"),
+            RefreshLookup::Invalid
+        );
+    }
+    assert!(
+        s.session(&format!("s2-{suffix}"), 20)
+            .await
+            .expect("s")
+            .is_some()
+    );
+    assert!(matches!(
+        s.use_refresh_token(&format!("r2-{suffix}"), 20, None)
+            .await
+            .expect("r"),
+        RefreshLookup::Valid(_)
+    ));
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod on_sqlite {
@@ -1235,6 +1313,7 @@ conformance!(
     lists_pages_and_deletes,
     signing_key_generations_are_unique,
     auth_codes_work_once_and_sessions_end,
+    a_replace_may_end_the_users_sessions_and_refresh_tokens,
 );
 
 #[test]

@@ -442,7 +442,11 @@ async fn save_metadata(
         apply_metadata(&mut current, outcome);
         current.updated_at = tenant.clock.now_millis();
         current.version = version + 1;
-        if tenant.store.replace_user(&current, version, None).await? {
+        if tenant
+            .store
+            .replace_user(&current, version, None, None)
+            .await?
+        {
             user.user_metadata = current.user_metadata;
             user.app_metadata = current.app_metadata;
             user.version = current.version;

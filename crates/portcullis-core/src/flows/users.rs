@@ -341,11 +341,15 @@ async fn update_checked(
                     keep,
                 });
         }
+        // A changed password ends every session and refresh token where the connection asks.
+        let end_sessions_at = (patch.password.is_some()
+            && connection.revoke_sessions_on_password_change)
+            .then_some(now);
         next.updated_at = now;
         next.version = current.version + 1;
         match tenant
             .store
-            .replace_user(&next, current.version, retired.as_ref())
+            .replace_user(&next, current.version, retired.as_ref(), end_sessions_at)
             .await
         {
             Ok(true) => return Ok(next),

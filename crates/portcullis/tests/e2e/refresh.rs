@@ -212,3 +212,54 @@ async fn refresh_respects_blocked_and_deleted_users() {
         )
     );
 }
+
+/// A connection that ends a user's sessions and refresh tokens when the password changes.
+const STRICT: &str = r#"
+[[connections]]
+name = "strict-db"
+[connections.options]
+revoke_sessions_on_password_change = true
+"#;
+
+#[tokio::test]
+async fn a_password_change_ends_refresh_tokens_only_where_the_connection_asks() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, STRICT).await;
+    let admin = app.management_token().await;
+    // Auth0's behaviour by default: the tokens outlive the change. With the option they end.
+    for (connection, ends) in [(DB, false), ("strict-db", true)] {
+        let email = format!("{}@example.com", unique("pw-change-"));
+        let (status, created) = app.signup(connection, &email, STRONG).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = format!("auth0|{}", created["_id"].as_str().expect("_id")).replace('|', "%7C");
+        let (status, tokens) = app
+            .post_form(
+                "/oauth/token",
+                &[
+                    ("grant_type", REALM),
+                    ("client_id", "my-spa"),
+                    ("realm", connection),
+                    ("username", &email),
+                    ("password", STRONG),
+                    ("scope", "openid offline_access"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        let token = tokens["refresh_token"].as_str().expect("refresh token");
+        let (status, body) = app
+            .send(
+                Method::PATCH,
+                &format!("/api/v2/users/{id}"),
+                &admin,
+                Some(&json!({"password": "Another-Strong-Pass-9!", "connection": connection})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let refreshed = refresh(&app, "my-spa", token, None).await;
+        if ends {
+            assert_eq!(refreshed, invalid(), "{connection}");
+        } else {
+            assert_eq!(refreshed.0, StatusCode::OK, "{connection}: {}", refreshed.1);
+        }
+    }
+}
