@@ -362,6 +362,17 @@ pub struct FileTenant {
     /// Auth0's tenant `support_email`: where attack-protection `admin_notification`s go.
     #[serde(default)]
     pub support_email: Option<String>,
+    /// Auth0's tenant `error_page`: where a browser goes when a request cannot go back to
+    /// its application (default: the built-in page at `/error`).
+    #[serde(default)]
+    pub error_page: Option<FileErrorPage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileErrorPage {
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -720,6 +731,8 @@ pub struct Config {
     pub tenant_name: String,
     pub logs_retention_days: u32,
     pub support_email: Option<String>,
+    /// The tenant's custom error page (`error_page.url`), if any.
+    pub error_page_url: Option<String>,
     pub default_directory: Option<String>,
     pub allowed_logout_urls: Vec<String>,
     pub default_audience: Option<String>,
@@ -861,6 +874,15 @@ impl Config {
                 format!("`{}` is not an IP:port address", file.listen),
             )
         })?;
+        let error_page_url = file.tenant.error_page.as_ref().and_then(|p| p.url.clone());
+        if let Some(url) = &error_page_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(invalid(
+                "tenant.error_page.url",
+                format!("`{url}` is not an http(s) URL"),
+            ));
+        }
         let operations_listen = match &file.operations_listen {
             None => None,
             Some(text) => match text.parse::<SocketAddr>() {
@@ -1156,6 +1178,7 @@ impl Config {
             tenant_name,
             logs_retention_days: file.tenant.logs_retention_days.unwrap_or(30).max(1),
             support_email: file.tenant.support_email,
+            error_page_url,
             default_directory: file.tenant.default_directory,
             allowed_logout_urls: file.tenant.allowed_logout_urls,
             default_audience: file.tenant.default_audience,

@@ -212,7 +212,7 @@ pub async fn authorize(
     };
     let (client, redirect_uri) = match web::redirect_target(tenant, &params) {
         Ok(target) => target,
-        Err(e) => return failure(&app, "Error", &e),
+        Err(e) => return super::error::refused_before_the_client(&app, &params, &e),
     };
     let state = params.state.clone();
     // Errors of a refused request go back the way its answer would have.

@@ -1,6 +1,7 @@
 //! Hosted pages: web login, and the pages a user reaches from mail.
 
 mod enrollment;
+mod error;
 mod login;
 mod render;
 mod reset;
@@ -22,6 +23,7 @@ use crate::{AppState, Routes};
 pub(crate) fn routes() -> Routes {
     Routes::new()
         .route("/authorize", get(login::authorize))
+        .route("/error", get(error::show_page))
         .route("/u/login", get(login::show_login).post(login::submit))
         .route("/u/mfa-otp-challenge", post(login::submit_otp))
         .route("/u/mfa-otp-enrollment", post(login::submit_enrollment))

@@ -43,6 +43,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("confirm.html", include_str!("../../templates/confirm.html")),
     ("message.html", include_str!("../../templates/message.html")),
+    ("error.html", include_str!("../../templates/error.html")),
     (
         "form-post.html",
         include_str!("../../templates/form-post.html"),

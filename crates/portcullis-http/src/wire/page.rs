@@ -179,3 +179,31 @@ pub fn page_message(error: &Error) -> (StatusCode, String) {
         }
     }
 }
+
+/// Auth0's `error` and `error_description` for an `/authorize` request that cannot go back to
+/// its application (unknown client, or a `redirect_uri` that is not one of its callbacks): what
+/// its error page is given.
+pub fn authorize_refusal(
+    error: &Error,
+    client_id: Option<&str>,
+    redirect_uri: Option<&str>,
+) -> (&'static str, String) {
+    match (error, client_id, redirect_uri) {
+        (Error::UnknownClient, None, _) => (
+            "invalid_request",
+            "Missing required parameter: client_id".to_owned(),
+        ),
+        (Error::UnknownClient, Some(id), _) => ("invalid_request", format!("Unknown client: {id}")),
+        (_, _, None) => (
+            "invalid_request",
+            "Missing required parameter: redirect_uri".to_owned(),
+        ),
+        (_, _, Some(uri)) => (
+            "unauthorized_client",
+            format!("Callback URL mismatch. {uri} is not in the list of allowed callback URLs."),
+        ),
+    }
+}
+
+/// The title of the error page.
+pub const ERROR_PAGE_TITLE: &str = "Something went wrong";

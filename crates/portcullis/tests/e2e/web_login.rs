@@ -161,22 +161,80 @@ pub(crate) async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (Stat
 }
 
 #[tokio::test]
-async fn unknown_clients_and_unregistered_callbacks_get_a_page_never_a_redirect() {
+async fn unknown_clients_and_unregistered_callbacks_go_to_the_error_page_never_elsewhere() {
     let app = TestApp::spawn().await;
     let mut browser = Browser::new(&app);
     let (_, challenge) = pkce();
-    for path in [
-        authorize_path(&challenge, "").replace("client_id=my-spa", "client_id=nobody"),
-        authorize_path(&challenge, "").replace("8080%2Fcallback", "8080%2Fcallback%2Fevil"),
-        authorize_path(&challenge, "").replace(
-            "redirect_uri=",
-            "redirect_uri=https%3A%2F%2Fevil.example%2F&x=",
+    let cases = [
+        (
+            authorize_path(&challenge, "").replace("client_id=my-spa", "client_id=nobody"),
+            "invalid_request",
+            "Unknown client: nobody".to_owned(),
         ),
-    ] {
+        (
+            authorize_path(&challenge, "").replace("8080%2Fcallback", "8080%2Fcallback%2Fevil"),
+            "unauthorized_client",
+            format!("Callback URL mismatch. {CALLBACK}/evil is not in the list of allowed callback URLs."),
+        ),
+        (
+            authorize_path(&challenge, "").replace(
+                "redirect_uri=",
+                "redirect_uri=https%3A%2F%2Fevil.example%2F&x=",
+            ),
+            "unauthorized_client",
+            "Callback URL mismatch. https://evil.example/ is not in the list of allowed callback URLs."
+                .to_owned(),
+        ),
+    ];
+    for (path, error, description) in cases {
         let (status, location, _) = browser.get(&path).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
-        assert!(location.is_empty(), "no open redirect: {location}");
+        assert_eq!(status, StatusCode::FOUND, "{path}");
+        assert!(
+            location.starts_with(&format!("{}error?", app.issuer())),
+            "only to the tenant's error page: {location}"
+        );
+        assert_eq!(query_param(&location, "error").as_deref(), Some(error));
+        assert_eq!(
+            query_param(&location, "error_description").as_deref(),
+            Some(description.as_str())
+        );
+        let tracking = query_param(&location, "tracking").expect("tracking");
+        assert_eq!(tracking.len(), 20);
+        // The page shows the error as text.
+        let page_path = location.trim_start_matches(app.base.as_str());
+        let (status, _, page) = browser.get(page_path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains(&tracking) && page.contains(error), "{page}");
     }
+    // Whatever the query says, the page only prints it.
+    let (_, _, page) = browser
+        .get(
+            "/error?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E&error_description=%3Cb%3Ex%3C%2Fb%3E",
+        )
+        .await;
+    assert!(
+        !page.contains("<script>alert") && !page.contains("<b>x</b>"),
+        "{page}"
+    );
+
+    // A tenant's own error page receives the same parameters.
+    let app = TestApp::spawn_with_tenant_keys(
+        crate::helpers::Backend::Sqlite,
+        "error_page = { url = \"https://support.example.com/oops?from=auth\" }",
+        "",
+    )
+    .await;
+    let mut browser = Browser::new(&app);
+    let (status, location, _) = browser
+        .get(&authorize_path(&challenge, "").replace("client_id=my-spa", "client_id=nobody"))
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(
+        location.starts_with(
+            "https://support.example.com/oops?from=auth&client_id=nobody&error=invalid_request"
+        ),
+        "{location}"
+    );
 }
 
 #[tokio::test]
