@@ -532,6 +532,15 @@ pub struct IdClaims {
 mod tests {
     use super::*;
 
+    /// A sealed value with `from` replaced by `to` in its payload and its tag kept.
+    fn with_payload_edited(sealed: &str, from: &str, to: &str) -> String {
+        let (payload, tag) = sealed.split_once('.').expect("two parts");
+        let edited = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("b64"))
+            .expect("utf8")
+            .replace(from, to);
+        format!("{}.{tag}", URL_SAFE_NO_PAD.encode(edited))
+    }
+
     #[test]
     fn our_signatures_verify_with_jsonwebtoken() {
         let record = generate_key_record(1, 0).expect("key");
@@ -590,20 +599,10 @@ mod tests {
                 .err(),
             Some(TokenRejection::Expired)
         );
-        let (payload, tag) = opaque.split_once('.').expect("two parts");
-        let forged = URL_SAFE_NO_PAD.encode(
-            String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("b64"))
-                .expect("utf8")
-                .replace("auth0|abc", "auth0|abd"),
-        );
+        let forged = with_payload_edited(&opaque, "auth0|abc", "auth0|abd");
         assert_eq!(
-            ring.verify_access_token(
-                &format!("{forged}.{tag}"),
-                "https://auth.example.com/",
-                "b",
-                50
-            )
-            .err(),
+            ring.verify_access_token(&forged, "https://auth.example.com/", "b", 50)
+                .err(),
             Some(TokenRejection::BadSignature)
         );
         assert!(
@@ -642,14 +641,9 @@ mod tests {
             assert_eq!(ring.open::<Value>(other, &sealed), None, "{other:?}");
         }
         // Relabelled to another purpose, the MAC no longer matches.
-        let (payload, tag) = sealed.split_once('.').expect("two parts");
-        let relabelled = URL_SAFE_NO_PAD.encode(
-            String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("b64"))
-                .expect("utf8")
-                .replace("\"txn\"", "\"answer\""),
-        );
+        let relabelled = with_payload_edited(&sealed, "\"txn\"", "\"answer\"");
         assert_eq!(
-            ring.open::<Value>(SealPurpose::LoginAnswer, &format!("{relabelled}.{tag}")),
+            ring.open::<Value>(SealPurpose::LoginAnswer, &relabelled),
             None
         );
     }

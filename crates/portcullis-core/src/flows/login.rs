@@ -136,15 +136,20 @@ async fn checked_password_login(
         }
         _ => None,
     };
-    // What a request that ends without a verdict on its password gives back.
-    let release = || async {
-        if throttled {
-            throttle::give_back(tenant, ThrottleStage::PreLogin, &login.requester).await?;
+    // What a request gives back: its brute-force reservation, and with `throttle_token` (it
+    // ended without a verdict on the password) the address's throttle token too.
+    let requester = &login.requester;
+    let give_back = |throttle_token: bool| {
+        let attempt_key = &attempt_key;
+        async move {
+            if throttle_token && throttled {
+                throttle::give_back(tenant, ThrottleStage::PreLogin, requester).await?;
+            }
+            if let (Some(key), Some(_)) = (attempt_key, reserved) {
+                tenant.store.return_login_attempt(key).await?;
+            }
+            Ok::<(), Error>(())
         }
-        if let (Some(key), Some(_)) = (&attempt_key, reserved) {
-            tenant.store.return_login_attempt(key).await?;
-        }
-        Ok::<(), Error>(())
     };
 
     let user = if connection.requires_username && !identifier.contains('@') {
@@ -173,7 +178,7 @@ async fn checked_password_login(
     {
         Ok(verified) => verified,
         Err(e) => {
-            release().await?;
+            give_back(true).await?;
             return Err(e.into());
         }
     };
@@ -204,12 +209,6 @@ async fn checked_password_login(
         }
     }
     // A right password refused for another reason below gives its brute-force attempt back.
-    let give_back_attempt = || async {
-        if let (Some(key), Some(_)) = (&attempt_key, reserved) {
-            tenant.store.return_login_attempt(key).await?;
-        }
-        Ok::<(), Error>(())
-    };
     let user = match user {
         Some(user) if verified => user,
         Some(user) => {
@@ -233,7 +232,7 @@ async fn checked_password_login(
         }
     };
     if user.is_blocked() {
-        give_back_attempt().await?;
+        give_back(false).await?;
         tenant
             .record(failed(LogType::FailedLogin, "user is blocked".into()).user(&user))
             .await;
@@ -254,7 +253,7 @@ async fn checked_password_login(
         }
     }
     if let Err(e) = screening {
-        give_back_attempt().await?;
+        give_back(false).await?;
         tenant
             .record(failed(LogType::FailedLogin, e.to_string()).user(&user))
             .await;

@@ -11,6 +11,7 @@ use crate::flows::extensibility;
 use crate::flows::throttle;
 use crate::identity::{Email, Username, new_user_id};
 use crate::logs::{LogEvent, LogType, Requester};
+use crate::password::hasher::HashError;
 use crate::password::rules::{PasswordRejection, PersonalInfo};
 use crate::store::{StoreError, UniqueField};
 use crate::user::{UserRecord, default_picture};
@@ -51,7 +52,15 @@ pub async fn sign_up(
     let email = request.user.email.clone();
     let result = match throttle::admit(tenant, ThrottleStage::PreUserRegistration, requester).await
     {
-        Ok(_) => sign_up_checked(tenant, request, requester).await,
+        Ok(taken) => {
+            let result = sign_up_checked(tenant, request, requester).await;
+            // Refused because the hashing threads were full, the sign-up was never tried: the
+            // address's token goes back.
+            if taken && matches!(result, Err(Error::Hash(HashError::Busy))) {
+                throttle::give_back(tenant, ThrottleStage::PreUserRegistration, requester).await?;
+            }
+            result
+        }
         Err(e) => Err(e),
     };
     let now = tenant.clock.now_millis();

@@ -336,16 +336,7 @@ async fn the_web_flow_sends_a_denial_back_to_the_application_and_claims_in_its_t
             let (verifier, challenge) = pkce();
             let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
             let state = query_param(&login_page, "state").expect("state");
-            let (status, location, _) = browser
-                .post(
-                    "/u/login",
-                    &[
-                        ("state", &state),
-                        ("username", &address),
-                        ("password", STRONG),
-                    ],
-                )
-                .await;
+            let (status, location, _) = browser.submit_login(&state, &address, STRONG).await;
             assert_eq!(status, StatusCode::FOUND);
             (location, verifier)
         }

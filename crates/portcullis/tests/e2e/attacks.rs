@@ -297,16 +297,7 @@ async fn over_https_a_sibling_subdomain_cannot_plant_a_session_or_transaction_co
         "{transaction}"
     );
     let state = query_param(&login_page, "state").expect("state");
-    let (_, location, _) = victim
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (_, location, _) = victim.submit_login(&state, &email, STRONG).await;
     assert!(location.starts_with(CALLBACK), "{location}");
     let session = victim
         .cookies
@@ -547,16 +538,7 @@ async fn single_sign_on_never_reaches_an_application_the_users_connection_is_not
         .get(&authorize_path(&challenge, "&connection=spa-only"))
         .await;
     let state = query_param(&login_page, "state").expect("state");
-    let (status, location, _) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, location, _) = browser.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(query_param(&location, "code").is_some(), "{location}");
     assert!(browser.session().is_some());

@@ -93,6 +93,24 @@ impl Browser {
         self.finish(response).await
     }
 
+    /// Posts the hosted login form of the transaction `state`.
+    pub(crate) async fn submit_login(
+        &mut self,
+        state: &str,
+        username: &str,
+        password: &str,
+    ) -> (StatusCode, String, String) {
+        self.post(
+            "/u/login",
+            &[
+                ("state", state),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
     async fn finish(&mut self, response: reqwest::Response) -> (StatusCode, String, String) {
         self.remember(&response);
         let status = response.status();
@@ -280,30 +298,14 @@ async fn login_page_session_code_exchange_and_logout() {
     assert!(form.contains("name=\"password\""));
     let state = query_param(&login_page, "state").expect("state");
     let (status, location, body) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", "wrong-password-1A!"),
-            ],
-        )
+        .submit_login(&state, &email, "wrong-password-1A!")
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(location.is_empty());
     assert!(body.contains("Wrong email or password."), "{body}");
     assert!(browser.session().is_none());
 
-    let (status, location, _) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, location, _) = browser.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
@@ -395,16 +397,7 @@ async fn silent_authentication_by_web_message_and_oidc_logout() {
     // Log in through the page, then the iframe gets a code for the session.
     let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
     let state = query_param(&login_page, "state").expect("state");
-    let (status, _, _) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, _, _) = browser.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::FOUND);
     let (verifier, challenge) = pkce();
     let (_, _, page) = browser.get(&authorize_path(&challenge, silent)).await;
@@ -420,8 +413,12 @@ async fn silent_authentication_by_web_message_and_oidc_logout() {
 
     // An origin that is not an Allowed Web Origin gets nothing posted.
     let foreign = authorize_path(&challenge, silent).replace("my-spa", "rotating");
-    let (status, _, page) = browser.get(&foreign).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, location, page) = browser.get(&foreign).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(
+        location.starts_with(&format!("{}error?", app.issuer())),
+        "{location}"
+    );
     assert!(!page.contains("authorization_response"));
 
     // RP-initiated logout: the registered URL, with state, and the session is gone.
@@ -499,16 +496,7 @@ async fn a_login_form_answers_only_the_browser_that_opened_it() {
     let (_, login_page, _) = attacker.get(&authorize_path(&challenge, "")).await;
     let state = query_param(&login_page, "state").expect("state");
     // The attacker's transaction, submitted from another browser, signs no one in.
-    let (status, location, _) = victim
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, location, _) = victim.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(location.is_empty());
     assert!(victim.session().is_none());
@@ -524,16 +512,7 @@ async fn a_login_form_answers_only_the_browser_that_opened_it() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _, _) = attacker
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, _, _) = attacker.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::FOUND);
 }
 
@@ -548,16 +527,7 @@ async fn the_hosted_login_asks_an_enrolled_user_for_the_code() {
     let (_, challenge) = pkce();
     let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
     let state = query_param(&login_page, "state").expect("state");
-    let (status, _, page) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, _, page) = browser.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Verify your identity"), "{page}");
     assert!(
@@ -662,16 +632,7 @@ async fn max_age_asks_for_the_password_again_once_the_login_is_older() {
     let (verifier, challenge) = pkce();
     let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
     let state = query_param(&login_page, "state").expect("state");
-    browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    browser.submit_login(&state, &email, STRONG).await;
     assert!(browser.session().is_some());
     app.clock.advance_secs(120);
     let (_, location, _) = browser
@@ -1139,16 +1100,7 @@ async fn legacy_clients_get_tokens_in_the_fragment_with_the_implicit_grant() {
         .await;
     assert_eq!(status, StatusCode::FOUND);
     let state = query_param(&login_page, "state").expect("state");
-    let (status, location, _) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, location, _) = browser.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(
         location.starts_with("http://localhost:8080/callback#"),
@@ -1216,16 +1168,7 @@ async fn a_session_without_a_second_factor_is_asked_for_one_once_mfa_is_required
     let (_, challenge) = pkce();
     let (_, login_page, _) = browser.get(&authorize_path(&challenge, "")).await;
     let state = query_param(&login_page, "state").expect("state");
-    let (status, location, _) = browser
-        .post(
-            "/u/login",
-            &[
-                ("state", &state),
-                ("username", &email),
-                ("password", STRONG),
-            ],
-        )
-        .await;
+    let (status, location, _) = browser.submit_login(&state, &email, STRONG).await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(query_param(&location, "code").is_some(), "{location}");
 
@@ -1309,12 +1252,7 @@ async fn without_the_verifier_cookie_the_applications_verification_page_supplies
 async fn code_for(browser: &mut Browser, email: &str, challenge: &str) -> String {
     let (_, location, _) = browser.get(&authorize_path(challenge, "")).await;
     if let Some(state) = query_param(&location, "state").filter(|_| location.starts_with("/u/")) {
-        let (_, location, _) = browser
-            .post(
-                "/u/login",
-                &[("state", &state), ("username", email), ("password", STRONG)],
-            )
-            .await;
+        let (_, location, _) = browser.submit_login(&state, email, STRONG).await;
         return query_param(&location, "code").expect("code");
     }
     query_param(&location, "code").expect("code from the session")
