@@ -435,19 +435,26 @@ impl TestApp {
         Vec::new()
     }
 
-    /// The messages in the mail outbox (the default transport), waiting up to 2 s for `at_least`.
+    /// The messages in the mail outbox (the default transport), oldest first, waiting up to 2 s
+    /// for `at_least`.
     pub async fn outbox(&self, at_least: usize) -> Vec<String> {
         let dir = self.data_dir.join("outbox");
         for _ in 0..40 {
-            let mails: Vec<String> = std::fs::read_dir(&dir)
+            // File names sort in the order the mails were sent.
+            let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
                 .map(|entries| {
                     entries
                         .filter_map(Result::ok)
-                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
                         .collect()
                 })
                 .unwrap_or_default();
+            paths.sort();
+            let mails: Vec<String> = paths
+                .iter()
+                .filter_map(|p| std::fs::read_to_string(p).ok())
+                .collect();
             if mails.len() >= at_least {
                 return mails;
             }
