@@ -1208,6 +1208,15 @@ impl Config {
                     format!("no client has client_id `{}`", g.client_id),
                 ));
             }
+            // The Management API named with the other scheme is still this tenant's: turning
+            // TLS on (or off) does not make the file's grants invalid.
+            let management = config.management_audience();
+            let audience = if without_scheme(&g.audience) == without_scheme(&management) {
+                management
+            } else {
+                g.audience
+            };
+            let g = FileClientGrant { audience, ..g };
             if config.resource_server(&g.audience).is_none() {
                 return Err(invalid(
                     key("audience"),
@@ -1232,6 +1241,13 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// `url` without its `http://` or `https://`.
+fn without_scheme(url: &str) -> &str {
+    url.strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url)
 }
 
 /// Auth0's refresh-token settings: rotating tokens must expire (30 days absolute, 15 days idle
@@ -1871,6 +1887,22 @@ mod tests {
             config
                 .connection("closed")
                 .is_some_and(|c| c.disable_signup)
+        );
+    }
+
+    #[test]
+    fn the_example_with_tls_keeps_its_management_api_grant() {
+        let mut file = FileConfig::from_toml_str(EXAMPLE).expect("parses");
+        file.tls = Some(FileTls::Mode("self-signed".to_owned()));
+        let config = Config::validate(file).expect("validates");
+        assert_eq!(
+            config.management_audience(),
+            "https://127.0.0.1:3000/api/v2/"
+        );
+        assert!(
+            config
+                .client_grant("backend", "https://127.0.0.1:3000/api/v2/")
+                .is_some()
         );
     }
 
