@@ -513,6 +513,59 @@ pub struct BrowserSession {
     pub second_factor: bool,
 }
 
+/// What an existing browser session gives an `/authorize` request.
+#[derive(Debug, Clone)]
+pub enum SessionAnswer {
+    /// Answer the application at once, for this user (as the post-login scripts left it).
+    Answer {
+        user: Box<UserRecord>,
+        authenticated_at: i64,
+    },
+    /// Ask for the second factor on the hosted pages first.
+    SecondFactor { mfa_token: String, enrolled: bool },
+}
+
+/// The decision for a request that arrives with a session: the same post-login path as every
+/// login ([`after_login`]), where a second factor the session's login did not pass is asked
+/// for — or, with `prompt=none` (no page may be shown), `mfa_required` goes back.
+pub async fn answer_with_session(
+    tenant: &Tenant,
+    client: &Client,
+    session: BrowserSession,
+    authorization: &mut Authorization,
+    requester: &Requester,
+) -> Result<SessionAnswer, Error> {
+    let mut user = session.user;
+    match after_login(
+        tenant,
+        client,
+        &mut user,
+        authorization,
+        requester,
+        session.second_factor,
+    )
+    .await?
+    {
+        AfterLogin::Answer => Ok(SessionAnswer::Answer {
+            user: Box::new(user),
+            authenticated_at: session.authenticated_at,
+        }),
+        AfterLogin::SecondFactor { .. } if authorization.prompt.as_deref() == Some("none") => {
+            Err(Error::MfaRequired {
+                mfa_token: String::new(),
+                enrolled: false,
+            })
+        }
+        AfterLogin::SecondFactor {
+            mfa_token,
+            enrolled,
+        } => Ok(SessionAnswer::SecondFactor {
+            mfa_token,
+            enrolled,
+        }),
+    }
+}
+
 /// The live session of a session cookie, if any (and its user not blocked). With `max_age`
 /// (seconds), a session whose login is older counts as none, so the user logs in again
 /// (OpenID Connect Core §3.1.2.1).

@@ -1,10 +1,19 @@
-//! Hosted pages: web login, and the pages a user reaches from mail.
+//! Hosted pages: web login (one module per page, the transaction they share in
+//! `transaction`, the answer to the application in `answer`), and the pages a user reaches
+//! from mail.
 
+mod answer;
+mod authorize;
 mod enrollment;
 mod error;
+mod forgot_password;
 mod login;
+mod logout;
+mod mfa;
 mod render;
 mod reset;
+mod signup;
+mod transaction;
 mod unblock;
 mod verify;
 
@@ -22,24 +31,24 @@ use crate::{AppState, Routes};
 
 pub(crate) fn routes() -> Routes {
     Routes::new()
-        .route("/authorize", get(login::authorize))
+        .route("/authorize", get(authorize::authorize))
         .route("/error", get(error::show_page))
         .route("/u/login", get(login::show_login).post(login::submit))
-        .route("/u/mfa-otp-challenge", post(login::submit_otp))
-        .route("/u/mfa-otp-enrollment", post(login::submit_enrollment))
-        .route("/u/mfa-recovery-code", post(login::submit_recovery_code))
-        .route("/u/continue", get(login::continue_to_client))
-        .route("/u/co-verify", post(login::submit_verifier))
+        .route("/u/mfa-otp-challenge", post(mfa::submit_otp))
+        .route("/u/mfa-otp-enrollment", post(mfa::submit_enrollment))
+        .route("/u/mfa-recovery-code", post(mfa::submit_recovery_code))
+        .route("/u/continue", get(answer::continue_to_client))
+        .route("/u/co-verify", post(authorize::submit_verifier))
         .route(
             "/u/signup",
-            get(login::show_signup).post(login::submit_signup),
+            get(signup::show_signup).post(signup::submit_signup),
         )
         .route(
             "/u/reset-password",
-            get(login::show_reset_request).post(login::submit_reset_request),
+            get(forgot_password::show_reset_request).post(forgot_password::submit_reset_request),
         )
-        .route("/v2/logout", get(login::logout))
-        .route("/oidc/logout", get(login::oidc_logout))
+        .route("/v2/logout", get(logout::logout))
+        .route("/oidc/logout", get(logout::oidc_logout))
         .route("/unblock", get(unblock::confirm).post(unblock::unblock))
         .route("/lo/reset", get(reset::show_form).post(reset::submit))
         .route(
