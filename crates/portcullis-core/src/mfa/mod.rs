@@ -21,9 +21,68 @@ pub struct MfaPolicy {
 /// The settings key of the stored Guardian policy.
 pub const SETTING: &str = "guardian";
 
+/// A Guardian factor the policy can turn on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardianFactor {
+    Otp,
+    RecoveryCode,
+}
+
+/// The `all-applications` policy was asked for without a factor that can satisfy it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoFactorForPolicy;
+
 impl MfaPolicy {
     pub fn required(&self) -> bool {
         self.always && self.otp
+    }
+
+    /// Turns a factor on or off. The one rule between factors and policy: `all-applications`
+    /// needs the one-time code (the factor every user can enroll), so turning it off turns the
+    /// policy off with it, and [`MfaPolicy::require_always`] refuses the policy without it.
+    pub fn set_factor(&mut self, factor: GuardianFactor, enabled: bool) {
+        match factor {
+            GuardianFactor::Otp => self.otp = enabled,
+            GuardianFactor::RecoveryCode => self.recovery_code = enabled,
+        }
+        if !self.otp {
+            self.always = false;
+        }
+    }
+
+    /// Turns `all-applications` on or off (see [`MfaPolicy::set_factor`] for the rule).
+    pub fn require_always(&mut self, always: bool) -> Result<(), NoFactorForPolicy> {
+        if always && !self.otp {
+            return Err(NoFactorForPolicy);
+        }
+        self.always = always;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn all_applications_needs_the_one_time_code() {
+        let mut policy = MfaPolicy {
+            always: false,
+            otp: false,
+            recovery_code: true,
+        };
+        assert_eq!(policy.require_always(true), Err(NoFactorForPolicy));
+        assert!(!policy.required());
+        policy.set_factor(GuardianFactor::Otp, true);
+        assert_eq!(policy.require_always(true), Ok(()));
+        assert!(policy.required());
+        policy.set_factor(GuardianFactor::RecoveryCode, false);
+        assert!(
+            policy.required(),
+            "the recovery code is not what the policy needs"
+        );
+        policy.set_factor(GuardianFactor::Otp, false);
+        assert!(!policy.always && !policy.required());
     }
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use portcullis_core::clock::iso8601_millis;
 use portcullis_core::flows::mfa;
-use portcullis_core::mfa::{AuthenticatorKind, AuthenticatorRecord};
+use portcullis_core::mfa::{AuthenticatorKind, AuthenticatorRecord, GuardianFactor};
 use serde_json::{Value, json};
 
 use super::authorize;
@@ -232,8 +232,8 @@ pub async fn put_factor(
     crate::extract::reject_unknown(o)?;
     let mut policy = mfa::policy(&app.tenant).await?;
     match name.as_str() {
-        "otp" => policy.otp = enabled,
-        "recovery-code" => policy.recovery_code = enabled,
+        "otp" => policy.set_factor(GuardianFactor::Otp, enabled),
+        "recovery-code" => policy.set_factor(GuardianFactor::RecoveryCode, enabled),
         other if FACTOR_NAMES.contains(&other) && !enabled => {}
         other if FACTOR_NAMES.contains(&other) => {
             return Err(RequestError::InvalidField {
@@ -249,9 +249,6 @@ pub async fn put_factor(
             }
             .into());
         }
-    }
-    if policy.always && !policy.otp {
-        policy.always = false;
     }
     mfa::set_policy(&app.tenant, &policy).await?;
     Ok(Json(json!({ "enabled": enabled })))
@@ -277,7 +274,7 @@ pub async fn put_policies(State(app): State<AppState>, request: Request) -> Outc
     let list: Vec<String> =
         serde_json::from_slice(&bytes).map_err(|e| RequestError::MalformedBody(e.to_string()))?;
     let mut policy = mfa::policy(&app.tenant).await?;
-    policy.always = match list.as_slice() {
+    let always = match list.as_slice() {
         [] => false,
         [one] if one == "all-applications" => true,
         _ => {
@@ -288,7 +285,7 @@ pub async fn put_policies(State(app): State<AppState>, request: Request) -> Outc
             .into());
         }
     };
-    if policy.always && !policy.otp {
+    if policy.require_always(always).is_err() {
         return Err(RequestError::InvalidField {
             field: "policies".into(),
             problem: "all-applications needs the otp factor enabled".into(),
