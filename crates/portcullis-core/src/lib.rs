@@ -11,6 +11,7 @@ pub mod actions;
 pub mod at_rest;
 pub mod attack;
 pub mod clock;
+pub mod codes_and_sessions;
 pub mod config;
 pub mod error;
 pub mod flows;
@@ -26,7 +27,6 @@ pub mod tenant;
 pub mod tickets;
 pub mod tokens;
 pub mod user;
-pub mod web;
 
 pub use error::Error;
 pub use tenant::Tenant;

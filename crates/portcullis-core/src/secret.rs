@@ -1,5 +1,5 @@
 //! Secrets at rest and in memory: only SHA-256 digests are kept, compared in constant time.
-//! Client secrets and (later) refresh tokens and tickets are high-entropy random strings, so a
+//! Client secrets, refresh tokens, codes and tickets are high-entropy random strings, so a
 //! fast digest is enough; user passwords go through argon2id instead (see `password::hasher`).
 
 use base64::Engine;

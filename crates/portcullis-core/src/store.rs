@@ -6,12 +6,12 @@ use async_trait::async_trait;
 
 use crate::actions::{ActionRecord, BindingRecord};
 use crate::attack::brute_force::{AttemptKey, FailureCount};
+use crate::codes_and_sessions::{AuthCodeRecord, SessionRecord};
 use crate::logs::{LogEvent, LogQuery};
 use crate::mfa::{AuthenticatorRecord, MfaTokenRecord};
 use crate::refresh::{RefreshLookup, RefreshTokenRecord};
 use crate::tickets::TicketRecord;
 use crate::user::UserRecord;
-use crate::web::{AuthCodeRecord, SessionRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UniqueField {

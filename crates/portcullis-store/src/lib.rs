@@ -795,7 +795,7 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn insert_auth_code(&self, code: &portcullis_core::web::AuthCodeRecord) -> Result<(), portcullis_core::store::StoreError> {
+            async fn insert_auth_code(&self, code: &portcullis_core::codes_and_sessions::AuthCodeRecord) -> Result<(), portcullis_core::store::StoreError> {
                 sqlx::query("INSERT INTO auth_codes (code_hash, client_id, user_id, grant_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(&code.code_hash)
                     .bind(&code.client_id)
@@ -809,7 +809,7 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn consume_auth_code(&self, code_hash: &str, now: i64) -> Result<Option<portcullis_core::web::AuthCodeRecord>, portcullis_core::store::StoreError> {
+            async fn consume_auth_code(&self, code_hash: &str, now: i64) -> Result<Option<portcullis_core::codes_and_sessions::AuthCodeRecord>, portcullis_core::store::StoreError> {
                 let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
                     "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 \
                      RETURNING code_hash, client_id, user_id, grant_data, created_at, expires_at",
@@ -819,7 +819,7 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::classify)?;
-                Ok(row.map(|(code_hash, client_id, user_id, grant, created_at, expires_at)| portcullis_core::web::AuthCodeRecord {
+                Ok(row.map(|(code_hash, client_id, user_id, grant, created_at, expires_at)| portcullis_core::codes_and_sessions::AuthCodeRecord {
                     code_hash,
                     client_id,
                     user_id,
@@ -829,7 +829,7 @@ macro_rules! impl_store {
                 }))
             }
 
-            async fn insert_session(&self, s: &portcullis_core::web::SessionRecord) -> Result<(), portcullis_core::store::StoreError> {
+            async fn insert_session(&self, s: &portcullis_core::codes_and_sessions::SessionRecord) -> Result<(), portcullis_core::store::StoreError> {
                 sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, mfa_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&s.id_hash)
                     .bind(&s.user_id)
@@ -842,7 +842,7 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn session(&self, id_hash: &str, now: i64) -> Result<Option<portcullis_core::web::SessionRecord>, portcullis_core::store::StoreError> {
+            async fn session(&self, id_hash: &str, now: i64) -> Result<Option<portcullis_core::codes_and_sessions::SessionRecord>, portcullis_core::store::StoreError> {
                 let row: Option<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
                     "SELECT id_hash, user_id, created_at, expires_at, mfa_at FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
                 )
@@ -851,7 +851,7 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::classify)?;
-                Ok(row.map(|(id_hash, user_id, created_at, expires_at, mfa_at)| portcullis_core::web::SessionRecord {
+                Ok(row.map(|(id_hash, user_id, created_at, expires_at, mfa_at)| portcullis_core::codes_and_sessions::SessionRecord {
                     id_hash,
                     user_id,
                     created_at,

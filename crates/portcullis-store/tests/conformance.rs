@@ -1050,7 +1050,7 @@ async fn signing_key_generations_are_unique(s: Arc<dyn Store>) {
 }
 
 async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
-    use portcullis_core::web::{AuthCodeRecord, CodeGrant, SessionRecord};
+    use portcullis_core::codes_and_sessions::{AuthCodeRecord, CodeGrant, SessionRecord};
     let suffix = unique_suffix();
     let code = AuthCodeRecord {
         code_hash: format!("code-{suffix}"),
@@ -1134,8 +1134,8 @@ async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
 }
 
 async fn a_replace_may_end_the_users_sessions_and_refresh_tokens(s: Arc<dyn Store>) {
+    use portcullis_core::codes_and_sessions::SessionRecord;
     use portcullis_core::refresh::{RefreshLookup, RefreshTokenRecord};
-    use portcullis_core::web::SessionRecord;
     let suffix = unique_suffix();
     let record = user(
         &format!("{:0>24}", &suffix[suffix.len().saturating_sub(24)..]),

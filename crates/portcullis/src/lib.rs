@@ -5,7 +5,7 @@
 )]
 
 pub mod at_rest;
-pub mod breach;
+pub mod breach_corpus;
 pub mod mail;
 pub mod tls;
 
@@ -82,7 +82,7 @@ pub async fn build_tenant(
         clock,
         hasher: PasswordHasher::with_available_parallelism()
             .context("cannot start the password hasher")?,
-        breach: breach::corpus_for(&config)?,
+        breach: breach_corpus::corpus_for(&config)?,
         mailer: mail::mailer_for(&config.mail)?,
         scripts: Arc::new(portcullis_actions::QuickJsRunner::new()),
         bound_actions: Default::default(),

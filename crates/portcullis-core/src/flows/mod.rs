@@ -1,7 +1,6 @@
 //! One module per flow. Each takes the [`Tenant`](crate::Tenant) and a parsed request, and
 //! returns a domain result.
 
-pub mod breach;
 pub mod client_auth;
 pub mod cross_origin;
 pub mod extensibility;
@@ -10,6 +9,7 @@ pub mod managed_actions;
 pub mod mfa;
 pub mod refresh;
 pub mod reset;
+pub mod screening;
 pub mod signup;
 pub mod throttle;
 pub mod tokens;

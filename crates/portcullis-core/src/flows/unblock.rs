@@ -1,5 +1,5 @@
 //! Lifting brute-force blocks: the Management API's `user-blocks`, the unblock link mailed to
-//! the user, and (later) a successful password reset. Each lift is logged as `ublkdu`.
+//! the user, and a successful password reset. Each lift is logged as `ublkdu`.
 
 use serde_json::{Map, Value};
 

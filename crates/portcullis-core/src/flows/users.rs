@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::attack::breach::BreachStage;
-use crate::flows::breach::screen_password;
+use crate::flows::screening::screen_password;
 use crate::flows::signup::{NewUser, check_password, create_user, parse_username};
 use crate::identity::{Email, parse_user_id};
 use crate::logs::{Actor, LogEvent, LogType};

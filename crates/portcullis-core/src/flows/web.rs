@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes_and_sessions::{
+    AuthCodeRecord, CODE_LIFETIME_SECS, CodeGrant, SESSION_LIFETIME_SECS, SessionRecord,
+};
 use crate::config::{Client, grant};
 use crate::flows::users;
 use crate::logs::{LogEvent, LogType, Requester};
 use crate::secret::{SecretDigest, random_token};
 use crate::user::UserRecord;
-use crate::web::{
-    AuthCodeRecord, CODE_LIFETIME_SECS, CodeGrant, SESSION_LIFETIME_SECS, SessionRecord,
-};
 use crate::{Error, Tenant};
 
 /// A checked `/authorize` request: where to send the answer and what to grant.

@@ -191,7 +191,7 @@ pub(super) async fn start_session(
             SESSION_COOKIE,
             &cookie,
             "/",
-            portcullis_core::web::SESSION_LIFETIME_SECS,
+            portcullis_core::codes_and_sessions::SESSION_LIFETIME_SECS,
             SameSite::NoneWhenSecure,
         ),
         cookie_header(
