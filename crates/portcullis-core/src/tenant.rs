@@ -14,12 +14,58 @@ use crate::password::hasher::PasswordHasher;
 use crate::store::Store;
 use crate::tokens::KeyRing;
 
+/// Work a request leaves to run after its answer (mail, notifications), counted so that a
+/// caller can wait until none is left ([`BackgroundWork::settled`]).
+#[derive(Debug, Default)]
+pub struct BackgroundWork {
+    running: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Counts one piece of background work as running until dropped (also on a panic).
+struct Running(Arc<BackgroundWork>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl BackgroundWork {
+    /// Returns once no background work is running (work it starts itself included).
+    pub async fn settled(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let idle = self.idle.notified();
+            if self.running.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
 impl Tenant {
+    /// Runs `work` after the answer, counted in [`Tenant::background`].
+    pub fn in_background(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.background
+            .running
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let running = Running(self.background.clone());
+        tokio::spawn(async move {
+            let _running = running;
+            work.await;
+        });
+    }
+
     /// Sends mail in the background: the request that caused it does not wait for (or fail
     /// with) delivery; a failure is logged.
     pub fn send_mail(&self, mail: crate::mail::Mail) {
         let mailer = self.mailer.clone();
-        tokio::spawn(async move {
+        self.in_background(async move {
             // A few tries with backoff; then the failure is logged and dropped.
             for attempt in 1..=MAIL_ATTEMPTS {
                 match mailer.send(&mail).await {
@@ -100,4 +146,6 @@ pub struct Tenant {
     pub scripts: Arc<dyn crate::actions::ScriptRunner>,
     /// Actions bound through the Management API, as this node last loaded them.
     pub bound_actions: Arc<crate::flows::managed_actions::BoundActions>,
+    /// What requests left running after their answers.
+    pub background: Arc<BackgroundWork>,
 }

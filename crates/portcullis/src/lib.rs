@@ -86,6 +86,7 @@ pub async fn build_tenant(
         mailer: mail::mailer_for(&config.mail)?,
         scripts: Arc::new(portcullis_actions::QuickJsRunner::new()),
         bound_actions: Default::default(),
+        background: Default::default(),
         config: Arc::new(config),
         keys,
         at_rest,

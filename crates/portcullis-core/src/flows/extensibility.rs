@@ -270,8 +270,9 @@ fn notify(tenant: &Tenant, trigger: Trigger, event: Value, user: UserRecord) {
     if tenant.config.actions.is_empty() && !tenant.bound_actions.maybe_any() {
         return;
     }
-    let tenant = tenant.clone();
-    tokio::spawn(async move {
+    let background = tenant.clone();
+    tenant.in_background(async move {
+        let tenant = background;
         let scripts = match actions_for(&tenant, trigger).await {
             Ok(scripts) => scripts,
             Err(e) => {

@@ -63,9 +63,10 @@ pub async fn request_reset(
         .store
         .user_exists(&connection.name, email.as_str())
         .await?;
-    let (tenant, client, requester) = (tenant.clone(), client.clone(), requester.clone());
+    let (background, client, requester) = (tenant.clone(), client.clone(), requester.clone());
     let connection = connection.name.clone();
-    tokio::spawn(async move {
+    tenant.in_background(async move {
+        let tenant = background;
         // The mail bucket is taken after the answer, so its state cannot shape the answer's
         // time either.
         match take_reset_token(&tenant, &recipient, RESET_MAILS_PER_ADDRESS, now).await {

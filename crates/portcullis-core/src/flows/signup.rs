@@ -80,8 +80,9 @@ pub async fn sign_up(
                 .await;
             // Auth0 mails the verification link after a sign-up. After the answer, so that a
             // new e-mail costs no more time than a taken one (no enumeration by timing).
-            let (tenant, user) = (tenant.clone(), user.clone());
-            tokio::spawn(async move {
+            let (background, user) = (tenant.clone(), user.clone());
+            tenant.in_background(async move {
+                let tenant = background;
                 if let Err(e) = crate::flows::verify::send_verification_email(&tenant, &user).await
                 {
                     tracing::warn!(error = %e, "could not send the verification e-mail");

@@ -6,7 +6,7 @@
 //! so a burst of logins waits instead of starving the async workers. An unknown user is checked
 //! against a fixed dummy hash, so a login costs one hash whether or not the user exists.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -64,6 +64,8 @@ pub struct PasswordHasher {
     queued: Arc<AtomicUsize>,
     max_queued: usize,
     dummy_hash: Arc<str>,
+    /// Hashes computed so far (hashing and verifying alike).
+    computed: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -165,6 +167,7 @@ impl PasswordHasher {
         let (jobs, receiver) = mpsc::channel::<Queued>();
         let receiver = Arc::new(Mutex::new(receiver));
         let queued = Arc::new(AtomicUsize::new(0));
+        let computed = Arc::new(AtomicU64::new(0));
         let mut first_memory = Some(HashMemory::new()?);
         let dummy_hash: Arc<str> = first_memory
             .as_mut()
@@ -175,6 +178,7 @@ impl PasswordHasher {
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
             let queued = queued.clone();
+            let computed = computed.clone();
             let mut memory = match first_memory.take() {
                 Some(m) => m,
                 None => HashMemory::new()?,
@@ -198,6 +202,7 @@ impl PasswordHasher {
                         match job {
                             Job::Hash { password, reply } => {
                                 if !reply.is_closed() {
+                                    computed.fetch_add(1, Ordering::Relaxed);
                                     let _ = reply.send(memory.hash(&password));
                                 }
                             }
@@ -207,6 +212,7 @@ impl PasswordHasher {
                                 reply,
                             } => {
                                 if !reply.is_closed() {
+                                    computed.fetch_add(1, Ordering::Relaxed);
                                     let _ = reply.send(memory.verify(&password, &stored));
                                 }
                             }
@@ -220,12 +226,19 @@ impl PasswordHasher {
             queued,
             max_queued: max_queued.max(1),
             dummy_hash,
+            computed,
         })
     }
 
     pub fn with_available_parallelism() -> Result<Self, HashError> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self::new(cores)
+    }
+
+    /// How many hashes were computed since start: what a request cost, in hashes, is the
+    /// difference around it (an unknown user costs one, as a known one does).
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
     }
 
     /// Hashes waiting for a thread.
