@@ -63,8 +63,48 @@ pub struct SigningKeyRecord {
     pub created_at: i64,
 }
 
+/// Every aggregate's trait, for the callers of the store (`use crate::store::prelude::*`):
+/// their methods are then callable on a `dyn Store`.
+pub mod prelude {
+    pub use super::{
+        ActionStore, AttemptStore, KeyStore, LogStore, MfaStore, SessionStore, SettingStore, Store,
+        TicketStore, UserStore,
+    };
+}
+
+/// The whole store: every aggregate's contract, as the tenant holds it. Implemented for every
+/// type that implements them all; a new aggregate is a new trait added here.
+pub trait Store:
+    UserStore
+    + AttemptStore
+    + TicketStore
+    + MfaStore
+    + SessionStore
+    + ActionStore
+    + SettingStore
+    + LogStore
+    + KeyStore
+    + std::fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + AttemptStore
+        + TicketStore
+        + MfaStore
+        + SessionStore
+        + ActionStore
+        + SettingStore
+        + LogStore
+        + KeyStore
+        + std::fmt::Debug
+{
+}
+
+/// Users, their password history and login statistics.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
     /// Inserts users in one transaction: all of them, or none on any error (seeding).
     async fn insert_users(&self, users: &[UserRecord]) -> Result<(), StoreError>;
@@ -114,7 +154,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         ip: Option<&str>,
         event: &LogEvent,
     ) -> Result<(), StoreError>;
+}
 
+/// Brute-force counters per (connection, identifier, address) and the suspicious-IP buckets:
+/// atomic counters only; the rules that drive them are in `attack`.
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
     /// Counts one failed login under `key` atomically and, when the count reaches
     /// `max_attempts`, blocks the key (a block never moves once set). Returns the new count.
     async fn record_login_failure(
@@ -172,28 +217,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         connection: Option<&str>,
         identifiers: &[String],
     ) -> Result<u64, StoreError>;
-
-    async fn insert_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError>;
-    /// An unused, unexpired ticket of `kind`, without using it.
-    async fn ticket(
-        &self,
-        id_hash: &str,
-        kind: &str,
-        now: i64,
-    ) -> Result<Option<TicketRecord>, StoreError>;
-    /// Marks the ticket used and returns it, atomically, if it exists, is of `kind`, unused
-    /// and not expired at `now`; a second redemption finds nothing.
-    async fn consume_ticket(
-        &self,
-        id_hash: &str,
-        kind: &str,
-        now: i64,
-    ) -> Result<Option<TicketRecord>, StoreError>;
-
-    /// Marks every unused ticket of `kind` of the user used at `now` (a newer one replaces
-    /// them); how many.
-    async fn void_tickets(&self, user_id: &str, kind: &str, now: i64) -> Result<u64, StoreError>;
-
     /// Takes one token from the bucket of `(stage, ip)` if one is left: `max(tat, now) + rate`
     /// within `limit` of `now`. Returns the bucket's new state (`tat`) when the event was
     /// admitted, `None` when it was refused.
@@ -217,7 +240,35 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn throttle_state(&self, stage: &str, ip: &str) -> Result<Option<i64>, StoreError>;
     /// Forgets every bucket of `ip`; whether there was one.
     async fn clear_throttle(&self, ip: &str) -> Result<bool, StoreError>;
+}
 
+/// Mailed tickets (verification, reset, unblock, enrollment).
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    async fn insert_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError>;
+    /// An unused, unexpired ticket of `kind`, without using it.
+    async fn ticket(
+        &self,
+        id_hash: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<TicketRecord>, StoreError>;
+    /// Marks the ticket used and returns it, atomically, if it exists, is of `kind`, unused
+    /// and not expired at `now`; a second redemption finds nothing.
+    async fn consume_ticket(
+        &self,
+        id_hash: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<TicketRecord>, StoreError>;
+    /// Marks every unused ticket of `kind` of the user used at `now` (a newer one replaces
+    /// them); how many.
+    async fn void_tickets(&self, user_id: &str, kind: &str, now: i64) -> Result<u64, StoreError>;
+}
+
+/// MFA tokens and authenticators.
+#[async_trait]
+pub trait MfaStore: Send + Sync {
     async fn insert_mfa_token(&self, token: &MfaTokenRecord) -> Result<(), StoreError>;
     /// An unused MFA token, expired or not (the caller tells the two apart).
     async fn mfa_token(&self, token_hash: &str) -> Result<Option<MfaTokenRecord>, StoreError>;
@@ -251,7 +302,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         old_hash: &str,
         new_hash: &str,
     ) -> Result<bool, StoreError>;
+}
 
+/// Refresh tokens, authorization codes and browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError>;
     /// Presents a refresh token at `now`. With `successor`, the token rotates: in one
     /// transaction it is marked rotated and the successor inserted; presenting an already
@@ -269,7 +324,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         client_id: &str,
         now: i64,
     ) -> Result<bool, StoreError>;
-
     async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError>;
     /// Uses an authorization code once: the record when it was unused and unexpired at `now`.
     async fn consume_auth_code(
@@ -281,8 +335,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A live session (not revoked, not expired at `now`).
     async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
     async fn revoke_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError>;
+}
 
-    /// A tenant setting stored by the Management API (JSON text).
+/// Actions deployed through the Management API and their bindings.
+#[async_trait]
+pub trait ActionStore: Send + Sync {
     /// Actions deployed through the Management API; a taken name is a `Conflict`.
     async fn insert_action(&self, action: &ActionRecord) -> Result<(), StoreError>;
     async fn action(&self, id: &str) -> Result<Option<ActionRecord>, StoreError>;
@@ -299,14 +356,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
     /// Every binding, by trigger and in order.
     async fn bindings(&self) -> Result<Vec<BindingRecord>, StoreError>;
+}
 
+/// Tenant settings stored by the Management API, and the pool's health.
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    /// A tenant setting stored by the Management API (JSON text).
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// The connection pool's open and idle connections, for the operator's metrics.
     fn pool_usage(&self) -> Option<(u32, u32)> {
         None
     }
     async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
+}
 
+/// Tenant log events.
+#[async_trait]
+pub trait LogStore: Send + Sync {
     /// Deletes log events older than `before`; how many.
     async fn prune_logs(&self, before: i64) -> Result<u64, StoreError>;
     /// Appends a tenant log event.
@@ -314,13 +380,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Log events and the total number matching.
     async fn list_logs(&self, query: &LogQuery) -> Result<(Vec<LogEvent>, u64), StoreError>;
     async fn log_by_id(&self, log_id: &str) -> Result<Option<LogEvent>, StoreError>;
+}
 
+/// Signing keys, and the columns sealed under the at-rest keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Inserts a key unless its generation exists (then `Conflict`).
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
     /// Deletes the keys older than `generation`; how many.
     async fn delete_signing_keys_before(&self, generation: i64) -> Result<u64, StoreError>;
-
     /// Every stored value of `column` as (row id, stored value), for resealing at rest.
     async fn sealed_values(
         &self,

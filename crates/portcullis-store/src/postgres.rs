@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use portcullis_core::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection};
 
-#[derive(Debug, Clone)]
-pub struct PgStore {
-    pub(crate) pool: PgPool,
-}
+use crate::SqlStore;
+use crate::db::Pool;
 
-impl PgStore {
+/// The store on PostgreSQL: [`SqlStore::connect`].
+pub type PgStore = SqlStore;
+
+impl SqlStore {
     /// Connects to `url` and applies migrations; with `schema`, everything lives in that
     /// schema (created if missing), which is how tests get a fresh database each.
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
@@ -49,8 +50,8 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+        })
     }
 }
-
-crate::impl_store!(PgStore);

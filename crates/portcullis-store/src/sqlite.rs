@@ -6,18 +6,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use portcullis_core::store::StoreError;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pub(crate) pool: SqlitePool,
-}
+use crate::SqlStore;
+use crate::db::Pool;
+
+/// The store on SQLite: [`SqlStore::open`].
+pub type SqliteStore = SqlStore;
 
 /// The SQLite file's name inside the data folder.
 pub const DATABASE_FILE: &str = "portcullis.sqlite3";
 
-impl SqliteStore {
+impl SqlStore {
     /// Opens (creating if needed) `data_dir/portcullis.sqlite3` and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
@@ -45,8 +45,8 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
     }
 }
-
-crate::impl_store!(SqliteStore);

@@ -314,7 +314,7 @@ async fn blocks_are_exact_across_two_nodes_on_postgres() {
             .0,
         StatusCode::FORBIDDEN
     );
-    use portcullis_core::store::Store;
+    use portcullis_core::store::prelude::*;
     assert!(
         nodes
             .store

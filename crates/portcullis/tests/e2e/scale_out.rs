@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 
 use portcullis_core::attack::brute_force::AttemptKey;
-use portcullis_core::store::{Store, UserQuery};
+use portcullis_core::store::UserQuery;
+use portcullis_core::store::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
