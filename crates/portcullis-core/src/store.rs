@@ -161,12 +161,14 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait AttemptStore: Send + Sync {
     /// Counts one failed login under `key` atomically and, when the count reaches
-    /// `max_attempts`, blocks the key (a block never moves once set). Returns the new count.
+    /// `max_attempts`, blocks the key (a block never moves once set). A count whose last
+    /// failure is before `lapsed_before` starts over. Returns the new count.
     async fn record_login_failure(
         &self,
         key: &AttemptKey,
         now: i64,
         max_attempts: u32,
+        lapsed_before: i64,
     ) -> Result<FailureCount, StoreError>;
     /// Reserves one attempt under `key` before its password is checked, in one statement: it
     /// counts as a failure at once (`last_failure = now`), unless the key is blocked or its

@@ -3,7 +3,7 @@
 //! `attack` module.
 
 use async_trait::async_trait;
-use portcullis_core::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS, FailureCount};
+use portcullis_core::attack::brute_force::{AttemptKey, FailureCount};
 use portcullis_core::store::{AttemptStore, StoreError};
 
 use crate::SqlStore;
@@ -131,19 +131,13 @@ impl AttemptStore for SqlStore {
         key: &AttemptKey,
         now: i64,
         max_attempts: u32,
+        lapsed_before: i64,
     ) -> Result<FailureCount, StoreError> {
         let (failures, blocked_at): (i64, Option<i64>) = self
             .pool
             .fetch_one(
                 RECORD_LOGIN_FAILURE,
-                key_args(
-                    key,
-                    [
-                        now.into(),
-                        max_attempts.into(),
-                        (now - BLOCK_LIFETIME_MILLIS).into(),
-                    ],
-                ),
+                key_args(key, [now.into(), max_attempts.into(), lapsed_before.into()]),
             )
             .await?;
         Ok(FailureCount {

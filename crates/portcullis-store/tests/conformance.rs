@@ -382,7 +382,7 @@ async fn logs_are_listed_filtered_and_paged(s: Arc<dyn Store>) {
 }
 
 async fn login_failures_block_exactly_at_the_limit(s: Arc<dyn Store>) {
-    use portcullis_core::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
+    use portcullis_core::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS, lapsed_before};
     let key = AttemptKey {
         connection: "db".into(),
         identifier: "jane@example.com".into(),
@@ -393,7 +393,8 @@ async fn login_failures_block_exactly_at_the_limit(s: Arc<dyn Store>) {
         let s = s.clone();
         let key = key.clone();
         tasks.push(tokio::spawn(async move {
-            s.record_login_failure(&key, 1_000, 10).await
+            s.record_login_failure(&key, 1_000, 10, lapsed_before(1_000))
+                .await
         }));
     }
     let mut counts = Vec::new();
@@ -450,12 +451,12 @@ async fn login_failures_block_exactly_at_the_limit(s: Arc<dyn Store>) {
         None
     );
     let fresh = s
-        .record_login_failure(&key, later, 10)
+        .record_login_failure(&key, later, 10, lapsed_before(later))
         .await
         .expect("count");
     assert_eq!((fresh.failures, fresh.blocked_at), (1, None));
     // Unblocking removes every count of the identifier.
-    s.record_login_failure(&other, later, 1)
+    s.record_login_failure(&other, later, 1, lapsed_before(later))
         .await
         .expect("count");
     assert_eq!(
@@ -472,12 +473,12 @@ async fn login_failures_block_exactly_at_the_limit(s: Arc<dyn Store>) {
         None
     );
     // A success clears the count.
-    s.record_login_failure(&key, later, 10)
+    s.record_login_failure(&key, later, 10, lapsed_before(later))
         .await
         .expect("count");
     s.clear_login_failures(&key).await.expect("clear");
     assert_eq!(
-        s.record_login_failure(&key, later, 10)
+        s.record_login_failure(&key, later, 10, lapsed_before(later))
             .await
             .expect("count")
             .failures,

@@ -134,6 +134,73 @@ impl BruteForcePolicy {
     }
 }
 
+/// The time before which a count has lapsed, at `now`: a key idle that long starts over
+/// (and an old block is gone). The one place the 30 days are applied; the store is given
+/// the result.
+pub fn lapsed_before(now: i64) -> i64 {
+    now - BLOCK_LIFETIME_MILLIS
+}
+
+/// What to do before an attempt's password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeforeAttempt {
+    /// Reserve one of the key's attempts (refused when none is left, or the key is blocked),
+    /// counting the reservation as a failure until it settles.
+    Reserve {
+        max_attempts: u32,
+        lapsed_before: i64,
+    },
+    /// Refuse nothing; a failure is counted after the check (no `block` shield).
+    CountAfterwards,
+}
+
+/// What an attempt leaves in the counters, once its password was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    /// A right password: the reservation `slot` settles — the count is forgotten if nothing
+    /// came after it, else the one attempt is given back.
+    Settle { slot: u32 },
+    /// A right password without a reservation: the count is forgotten.
+    Clear,
+    /// A wrong password that took the key's last attempt: block the key (`limit_wc`).
+    Block,
+    /// A wrong password already counted by its reservation.
+    Counted,
+    /// A wrong password to count now (no `block` shield).
+    CountFailure,
+}
+
+impl BruteForcePolicy {
+    /// Before the hash, at `now`.
+    pub fn before_attempt(&self, now: i64) -> BeforeAttempt {
+        if self.block {
+            BeforeAttempt::Reserve {
+                max_attempts: self.max_attempts,
+                lapsed_before: lapsed_before(now),
+            }
+        } else {
+            BeforeAttempt::CountAfterwards
+        }
+    }
+
+    /// After the hash: `reserved` is the slot [`BeforeAttempt::Reserve`] obtained (its place
+    /// among the key's attempts, 1-based), `right` whether the password was right.
+    pub fn after_attempt(&self, reserved: Option<u32>, right: bool) -> AfterAttempt {
+        match (reserved, right) {
+            (Some(slot), true) => AfterAttempt::Settle { slot },
+            (None, true) => AfterAttempt::Clear,
+            (Some(slot), false) if slot >= self.max_attempts => AfterAttempt::Block,
+            (Some(_), false) => AfterAttempt::Counted,
+            (None, false) => AfterAttempt::CountFailure,
+        }
+    }
+
+    /// Whether a failure count reached by counting afterwards is the one that blocks.
+    pub fn blocks_at(&self, failures: u32) -> bool {
+        failures == self.max_attempts
+    }
+}
+
 /// What the store returns after counting a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureCount {
@@ -145,6 +212,55 @@ pub struct FailureCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+
+    #[test]
+    fn the_last_attempt_blocks_and_a_right_password_settles() {
+        let policy = BruteForcePolicy {
+            max_attempts: 3,
+            ..BruteForcePolicy::default()
+        };
+        assert_eq!(
+            policy.before_attempt(100 * DAY),
+            BeforeAttempt::Reserve {
+                max_attempts: 3,
+                lapsed_before: 70 * DAY
+            }
+        );
+        assert_eq!(policy.after_attempt(Some(1), false), AfterAttempt::Counted);
+        assert_eq!(policy.after_attempt(Some(2), false), AfterAttempt::Counted);
+        assert_eq!(policy.after_attempt(Some(3), false), AfterAttempt::Block);
+        assert_eq!(
+            policy.after_attempt(Some(3), true),
+            AfterAttempt::Settle { slot: 3 }
+        );
+    }
+
+    #[test]
+    fn without_the_block_shield_nothing_is_reserved_and_failures_count_afterwards() {
+        let policy = BruteForcePolicy {
+            block: false,
+            max_attempts: 2,
+            ..BruteForcePolicy::default()
+        };
+        assert_eq!(policy.before_attempt(0), BeforeAttempt::CountAfterwards);
+        assert_eq!(
+            policy.after_attempt(None, false),
+            AfterAttempt::CountFailure
+        );
+        assert_eq!(policy.after_attempt(None, true), AfterAttempt::Clear);
+        assert!(!policy.blocks_at(1));
+        assert!(policy.blocks_at(2));
+        assert!(!policy.blocks_at(3), "a block is announced once");
+    }
+
+    #[test]
+    fn a_count_lapses_thirty_days_after_its_last_failure() {
+        let now = 1_000 * DAY;
+        assert_eq!(lapsed_before(now), now - 30 * DAY);
+        assert_eq!(BLOCK_LIFETIME_MILLIS, 30 * DAY);
+    }
 
     #[test]
     fn ip_ranges() {

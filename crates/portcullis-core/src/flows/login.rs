@@ -4,7 +4,7 @@
 //! breached, is only revealed to someone who knows the password.
 
 use crate::attack::breach::BreachStage;
-use crate::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
+use crate::attack::brute_force::{AfterAttempt, AttemptKey, BeforeAttempt, lapsed_before};
 use crate::attack::throttle::ThrottleStage;
 use crate::config::Client;
 use crate::flows::extensibility::{self, CustomClaims, LoginProtocol};
@@ -114,11 +114,17 @@ async fn checked_password_login(
     let attempt_key = policy
         .key(&connection.name, identifier, login.requester.ip.as_deref())
         .filter(|_| connection.brute_force_protection);
-    let reserved = match &attempt_key {
-        Some(key) if policy.block => {
+    let reserved = match (&attempt_key, policy.before_attempt(now)) {
+        (
+            Some(key),
+            BeforeAttempt::Reserve {
+                max_attempts,
+                lapsed_before,
+            },
+        ) => {
             let slot = tenant
                 .store
-                .reserve_login_attempt(key, now, policy.max_attempts, now - BLOCK_LIFETIME_MILLIS)
+                .reserve_login_attempt(key, now, max_attempts, lapsed_before)
                 .await?;
             if slot.is_none() {
                 if throttled {
@@ -191,10 +197,8 @@ async fn checked_password_login(
             throttle::give_back(tenant, ThrottleStage::PreLogin, &login.requester).await?;
         }
     } else if let Some(key) = &attempt_key {
-        match reserved {
-            // The failure was counted by its reservation; the one that took the last attempt
-            // blocks the key.
-            Some(slot) if slot >= policy.max_attempts => {
+        match policy.after_attempt(reserved, false) {
+            AfterAttempt::Block => {
                 if tenant
                     .store
                     .block_login_key(key, now, policy.max_attempts)
@@ -203,9 +207,10 @@ async fn checked_password_login(
                     announce_block(tenant, key, user.as_ref(), &login.requester, client).await?;
                 }
             }
-            Some(_) => {}
-            // Without the `block` shield nothing is refused: failures are counted afterwards.
-            None => count_failure(tenant, key, user.as_ref(), &login.requester, client).await?,
+            AfterAttempt::CountFailure => {
+                count_failure(tenant, key, user.as_ref(), &login.requester, client).await?;
+            }
+            AfterAttempt::Counted | AfterAttempt::Settle { .. } | AfterAttempt::Clear => {}
         }
     }
     // A right password refused for another reason below gives its brute-force attempt back.
@@ -260,10 +265,12 @@ async fn checked_password_login(
         return Err(e);
     }
     // A successful password check resets the count (Auth0's rule), its own reservation too.
-    match (&attempt_key, reserved) {
-        (Some(key), Some(slot)) => tenant.store.settle_login_success(key, slot).await?,
-        (Some(key), None) => tenant.store.clear_login_failures(key).await?,
-        (None, _) => {}
+    if let Some(key) = &attempt_key {
+        match policy.after_attempt(reserved, true) {
+            AfterAttempt::Settle { slot } => tenant.store.settle_login_success(key, slot).await?,
+            AfterAttempt::Clear => tenant.store.clear_login_failures(key).await?,
+            AfterAttempt::Block | AfterAttempt::Counted | AfterAttempt::CountFailure => {}
+        }
     }
     // The tenant's Rules and post-login Actions may refuse, add claims or ask for MFA.
     let mut user = user;
@@ -403,9 +410,9 @@ async fn count_failure(
     let now = tenant.clock.now_millis();
     let count = tenant
         .store
-        .record_login_failure(key, now, policy.max_attempts)
+        .record_login_failure(key, now, policy.max_attempts, lapsed_before(now))
         .await?;
-    if count.failures != policy.max_attempts {
+    if !policy.blocks_at(count.failures) {
         return Ok(());
     }
     announce_block(tenant, key, user, requester, client).await

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::attack::brute_force::{AttemptKey, BLOCK_LIFETIME_MILLIS};
+use crate::attack::brute_force::{AttemptKey, lapsed_before};
 use crate::flows::users;
 use crate::logs::{Actor, LogEvent, LogType};
 use crate::mail::TemplateName;
@@ -22,7 +22,7 @@ fn identifiers(user: &UserRecord) -> Vec<String> {
 }
 
 fn not_before(tenant: &Tenant) -> i64 {
-    tenant.clock.now_millis() - BLOCK_LIFETIME_MILLIS
+    lapsed_before(tenant.clock.now_millis())
 }
 
 /// The blocks of a user (`GET /api/v2/user-blocks/{id}`).
