@@ -15,15 +15,21 @@ pub struct RefreshTokenRecord {
     pub idle_expires_at: Option<i64>,
 }
 
-/// What presenting a refresh token found.
+/// What became of a stored refresh token, usable or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshLookup {
-    /// Usable (rotating: it has now been marked rotated and its successor inserted).
-    Valid(RefreshTokenRecord),
-    /// A rotated token presented again: its family has been revoked.
-    Reused { family_id: String, user_id: String },
-    /// Unknown, revoked or expired.
-    Invalid,
+pub struct RefreshHistory {
+    pub family_id: String,
+    pub user_id: String,
+    pub rotated: bool,
+    pub revoked: bool,
+}
+
+impl RefreshHistory {
+    /// The rule of rotation: a token already rotated, shown again while its family is live,
+    /// was copied — whoever holds the family is not to be trusted, so it is revoked whole.
+    pub fn is_reuse(&self) -> bool {
+        self.rotated && !self.revoked
+    }
 }
 
 /// A client's `refresh_token` settings (Auth0's names and defaults).
@@ -44,5 +50,24 @@ impl Default for RefreshPolicy {
             token_lifetime: None,
             idle_token_lifetime: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rotated_token_shown_again_is_a_reuse_until_its_family_is_revoked() {
+        let history = |rotated, revoked| RefreshHistory {
+            family_id: "f".into(),
+            user_id: "u".into(),
+            rotated,
+            revoked,
+        };
+        assert!(history(true, false).is_reuse());
+        assert!(!history(false, false).is_reuse(), "expired, not copied");
+        assert!(!history(true, true).is_reuse(), "already revoked");
+        assert!(!history(false, true).is_reuse());
     }
 }

@@ -9,7 +9,7 @@ use crate::attack::brute_force::{AttemptKey, FailureCount};
 use crate::codes_and_sessions::{AuthCodeRecord, SessionRecord};
 use crate::logs::{LogEvent, LogQuery};
 use crate::mfa::{AuthenticatorRecord, MfaTokenRecord};
-use crate::refresh::{RefreshLookup, RefreshTokenRecord};
+use crate::refresh::{RefreshHistory, RefreshTokenRecord};
 use crate::tickets::TicketRecord;
 use crate::user::UserRecord;
 
@@ -310,15 +310,26 @@ pub trait MfaStore: Send + Sync {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError>;
-    /// Presents a refresh token at `now`. With `successor`, the token rotates: in one
-    /// transaction it is marked rotated and the successor inserted; presenting an already
-    /// rotated token revokes its whole family.
-    async fn use_refresh_token(
+    /// The token, if it is usable at `now` (not rotated, not revoked, not expired).
+    async fn usable_refresh_token(
         &self,
         token_hash: &str,
         now: i64,
-        successor: Option<&RefreshTokenRecord>,
-    ) -> Result<RefreshLookup, StoreError>;
+    ) -> Result<Option<RefreshTokenRecord>, StoreError>;
+    /// Rotates a usable token at `now` in one transaction: it is marked rotated and
+    /// `successor` inserted. `None` (nothing changed) when it was not usable — rotated by a
+    /// concurrent request, revoked or expired.
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+        successor: &RefreshTokenRecord,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError>;
+    /// What became of a token, usable or not.
+    async fn refresh_history(&self, token_hash: &str)
+    -> Result<Option<RefreshHistory>, StoreError>;
+    /// Revokes every live token of a family at `now`; how many.
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError>;
     /// Revokes the family of a token of `client_id`; whether one was found.
     async fn revoke_refresh_family(
         &self,

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use portcullis_core::codes_and_sessions::{AuthCodeRecord, SessionRecord};
-use portcullis_core::refresh::{RefreshLookup, RefreshTokenRecord};
+use portcullis_core::refresh::{RefreshHistory, RefreshTokenRecord};
 use portcullis_core::store::{SessionStore, StoreError};
 
 use crate::SqlStore;
@@ -103,44 +103,59 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn use_refresh_token(
+    async fn usable_refresh_token(
         &self,
         token_hash: &str,
         now: i64,
-        successor: Option<&RefreshTokenRecord>,
-    ) -> Result<RefreshLookup, StoreError> {
-        let Some(successor) = successor else {
-            let row: Option<RefreshRow> = self
-                .pool
-                .fetch_optional(VALID_REFRESH, vec![token_hash.into(), now.into()])
-                .await?;
-            return Ok(row.map_or(RefreshLookup::Invalid, |r| {
-                RefreshLookup::Valid(r.into_record())
-            }));
-        };
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        let row: Option<RefreshRow> = self
+            .pool
+            .fetch_optional(VALID_REFRESH, vec![token_hash.into(), now.into()])
+            .await?;
+        Ok(row.map(RefreshRow::into_record))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+        successor: &RefreshTokenRecord,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         // Write first, so SQLite takes its write lock at once and two rotations queue.
         let mut tx = self.pool.begin().await?;
         let rotated: Option<RefreshRow> = tx
             .fetch_optional(ROTATE_REFRESH, vec![token_hash.into(), now.into()])
             .await?;
-        if let Some(row) = rotated {
-            tx.execute(INSERT_REFRESH, refresh_args(successor)).await?;
-            tx.commit().await?;
-            return Ok(RefreshLookup::Valid(row.into_record()));
-        }
-        let previous: Option<(String, String, Option<i64>, Option<i64>)> = tx
+        let Some(row) = rotated else {
+            return Ok(None);
+        };
+        tx.execute(INSERT_REFRESH, refresh_args(successor)).await?;
+        tx.commit().await?;
+        Ok(Some(row.into_record()))
+    }
+
+    async fn refresh_history(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshHistory>, StoreError> {
+        let row: Option<(String, String, Option<i64>, Option<i64>)> = self
+            .pool
             .fetch_optional(REFRESH_HISTORY, vec![token_hash.into()])
             .await?;
-        let outcome = match previous {
-            Some((family_id, user_id, Some(_), None)) => {
-                tx.execute(REVOKE_FAMILY, vec![(&family_id).into(), now.into()])
-                    .await?;
-                RefreshLookup::Reused { family_id, user_id }
-            }
-            _ => RefreshLookup::Invalid,
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        Ok(row.map(
+            |(family_id, user_id, rotated_at, revoked_at)| RefreshHistory {
+                family_id,
+                user_id,
+                rotated: rotated_at.is_some(),
+                revoked: revoked_at.is_some(),
+            },
+        ))
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+        self.pool
+            .execute(REVOKE_FAMILY, vec![family_id.into(), now.into()])
+            .await
     }
 
     async fn revoke_refresh_family(

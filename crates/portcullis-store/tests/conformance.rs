@@ -820,8 +820,8 @@ async fn settings_are_upserted(s: Arc<dyn Store>) {
     );
 }
 
-async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family(s: Arc<dyn Store>) {
-    use portcullis_core::refresh::{RefreshLookup, RefreshTokenRecord};
+async fn refresh_tokens_rotate_once_and_families_revoke(s: Arc<dyn Store>) {
+    use portcullis_core::refresh::{RefreshHistory, RefreshTokenRecord};
     let token = |hash: &str, expires_at: Option<i64>| RefreshTokenRecord {
         token_hash: hash.to_owned(),
         family_id: "fam".to_owned(),
@@ -833,47 +833,61 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family(s: Arc<dyn Stor
         expires_at,
         idle_expires_at: None,
     };
+    let history = |rotated, revoked| RefreshHistory {
+        family_id: "fam".into(),
+        user_id: "auth0|1".into(),
+        rotated,
+        revoked,
+    };
     s.insert_refresh_token(&token("r1", Some(1_000)))
         .await
         .expect("insert");
     assert_eq!(
-        s.use_refresh_token("r1", 10, None).await.expect("use"),
-        RefreshLookup::Valid(token("r1", Some(1_000)))
+        s.usable_refresh_token("r1", 10).await.expect("use"),
+        Some(token("r1", Some(1_000)))
     );
     assert_eq!(
-        s.use_refresh_token("r1", 1_000, None).await.expect("use"),
-        RefreshLookup::Invalid,
+        s.usable_refresh_token("r1", 1_000).await.expect("use"),
+        None,
         "expired"
     );
     assert_eq!(
-        s.use_refresh_token("r1", 10, Some(&token("r2", None)))
+        s.rotate_refresh_token("r1", 10, &token("r2", None))
             .await
             .expect("rotate"),
-        RefreshLookup::Valid(token("r1", Some(1_000)))
+        Some(token("r1", Some(1_000)))
     );
-    assert!(matches!(
-        s.use_refresh_token("r2", 20, None).await.expect("use"),
-        RefreshLookup::Valid(_)
-    ));
-    // The rotated token again: the family (r2 included) is revoked.
-    assert_eq!(
-        s.use_refresh_token("r1", 30, Some(&token("r3", None)))
+    assert!(
+        s.usable_refresh_token("r2", 20)
             .await
-            .expect("reuse"),
-        RefreshLookup::Reused {
-            family_id: "fam".into(),
-            user_id: "auth0|1".into()
-        }
+            .expect("use")
+            .is_some()
+    );
+    // The rotated token cannot rotate again, and its history says it was rotated.
+    assert_eq!(
+        s.rotate_refresh_token("r1", 30, &token("r3", None))
+            .await
+            .expect("again"),
+        None
     );
     assert_eq!(
-        s.use_refresh_token("r2", 40, None).await.expect("use"),
-        RefreshLookup::Invalid
+        s.usable_refresh_token("r3", 30).await.expect("use"),
+        None,
+        "a refused rotation inserts nothing"
     );
     assert_eq!(
-        s.use_refresh_token("nope", 40, None).await.expect("use"),
-        RefreshLookup::Invalid
+        s.refresh_history("r1").await.expect("history"),
+        Some(history(true, false))
     );
-    // Two rotations of one token at once: one wins, the other is a reuse.
+    // Revoking the family ends every live token of it.
+    assert_eq!(s.revoke_family("fam", 30).await.expect("revoke"), 2);
+    assert_eq!(s.usable_refresh_token("r2", 40).await.expect("use"), None);
+    assert_eq!(
+        s.refresh_history("r1").await.expect("history"),
+        Some(history(true, true))
+    );
+    assert_eq!(s.refresh_history("nope").await.expect("history"), None);
+    // Two rotations of one token at once: exactly one succeeds.
     let fresh = RefreshTokenRecord {
         family_id: "fam2".into(),
         ..token("x1", None)
@@ -887,29 +901,16 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family(s: Arc<dyn Stor
             ..token(&format!("x2-{i}"), None)
         };
         tasks.push(tokio::spawn(async move {
-            s.use_refresh_token("x1", 50, Some(&next)).await
+            s.rotate_refresh_token("x1", 50, &next).await
         }));
     }
-    let mut outcomes = Vec::new();
+    let mut rotated = 0;
     for t in tasks {
-        outcomes.push(t.await.expect("task").expect("use"));
+        if t.await.expect("task").expect("rotate").is_some() {
+            rotated += 1;
+        }
     }
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| matches!(o, RefreshLookup::Valid(_)))
-            .count(),
-        1,
-        "{outcomes:?}"
-    );
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| matches!(o, RefreshLookup::Reused { .. }))
-            .count(),
-        1,
-        "{outcomes:?}"
-    );
+    assert_eq!(rotated, 1);
     // Revocation by the owning client only.
     let other = RefreshTokenRecord {
         family_id: "fam3".into(),
@@ -926,10 +927,7 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family(s: Arc<dyn Stor
             .await
             .expect("revoke")
     );
-    assert_eq!(
-        s.use_refresh_token("y1", 70, None).await.expect("use"),
-        RefreshLookup::Invalid
-    );
+    assert_eq!(s.usable_refresh_token("y1", 70).await.expect("use"), None);
 }
 
 async fn logins_are_counted_atomically(s: Arc<dyn Store>) {
@@ -1136,7 +1134,7 @@ async fn auth_codes_work_once_and_sessions_end(s: Arc<dyn Store>) {
 
 async fn a_replace_may_end_the_users_sessions_and_refresh_tokens(s: Arc<dyn Store>) {
     use portcullis_core::codes_and_sessions::SessionRecord;
-    use portcullis_core::refresh::{RefreshLookup, RefreshTokenRecord};
+    use portcullis_core::refresh::RefreshTokenRecord;
     let suffix = unique_suffix();
     let record = user(
         &format!("{:0>24}", &suffix[suffix.len().saturating_sub(24)..]),
@@ -1184,10 +1182,10 @@ async fn a_replace_may_end_the_users_sessions_and_refresh_tokens(s: Arc<dyn Stor
             None
         );
         assert_eq!(
-            s.use_refresh_token(&format!("r{n}-{suffix}"), 20, None)
+            s.usable_refresh_token(&format!("r{n}-{suffix}"), 20)
                 .await
                 .expect("r"),
-            RefreshLookup::Invalid
+            None
         );
     }
     assert!(
@@ -1196,12 +1194,12 @@ async fn a_replace_may_end_the_users_sessions_and_refresh_tokens(s: Arc<dyn Stor
             .expect("s")
             .is_some()
     );
-    assert!(matches!(
-        s.use_refresh_token(&format!("r2-{suffix}"), 20, None)
+    assert!(
+        s.usable_refresh_token(&format!("r2-{suffix}"), 20)
             .await
-            .expect("r"),
-        RefreshLookup::Valid(_)
-    ));
+            .expect("r")
+            .is_some()
+    );
 }
 
 macro_rules! conformance {
@@ -1309,7 +1307,7 @@ conformance!(
     throttle_buckets_admit_exactly_max_attempts,
     mfa_tokens_and_authenticators,
     settings_are_upserted,
-    refresh_tokens_rotate_once_and_reuse_revokes_the_family,
+    refresh_tokens_rotate_once_and_families_revoke,
     logs_are_listed_filtered_and_paged,
     lists_pages_and_deletes,
     signing_key_generations_are_unique,

@@ -4,7 +4,7 @@
 use crate::config::{Client, grant};
 use crate::flows::users;
 use crate::logs::{LogEvent, LogType, Requester};
-use crate::refresh::{RefreshLookup, RefreshTokenRecord};
+use crate::refresh::RefreshTokenRecord;
 use crate::secret::{SecretDigest, random_token};
 use crate::user::UserRecord;
 use crate::{Error, Tenant};
@@ -93,13 +93,23 @@ pub async fn redeem(
             .await;
         Err(Error::InvalidRefreshToken)
     };
+    // A token that cannot be used may be a rotated one shown again: then its family goes.
+    let unusable = || async {
+        match tenant.store.refresh_history(&hash).await? {
+            Some(history) if history.is_reuse() => {
+                tenant.store.revoke_family(&history.family_id, now).await?;
+                reused(tenant, event(LogType::FailedRefreshReuse)).await
+            }
+            _ => invalid().await,
+        }
+    };
     // Look first without rotating: a token of another client is never touched.
-    let (record, successor) = match tenant.store.use_refresh_token(&hash, now, None).await? {
-        RefreshLookup::Valid(record) if record.client_id != client.client_id => {
+    let (record, successor) = match tenant.store.usable_refresh_token(&hash, now).await? {
+        Some(record) if record.client_id != client.client_id => {
             return invalid().await;
         }
-        RefreshLookup::Valid(record) if !client.refresh.rotating => (record, None),
-        RefreshLookup::Valid(record) => {
+        Some(record) if !client.refresh.rotating => (record, None),
+        Some(record) => {
             // The successor keeps the family's absolute expiry.
             let (next, next_record) = record_for(
                 client,
@@ -112,32 +122,15 @@ pub async fn redeem(
             );
             match tenant
                 .store
-                .use_refresh_token(&hash, now, Some(&next_record))
+                .rotate_refresh_token(&hash, now, &next_record)
                 .await?
             {
-                RefreshLookup::Valid(record) => (record, Some(next)),
+                Some(record) => (record, Some(next)),
                 // A concurrent redemption rotated it first: that is a reuse.
-                RefreshLookup::Reused { .. } => {
-                    return reused(tenant, event(LogType::FailedRefreshReuse)).await;
-                }
-                RefreshLookup::Invalid => return invalid().await,
+                None => return unusable().await,
             }
         }
-        RefreshLookup::Reused { .. } | RefreshLookup::Invalid => {
-            // Not usable. If it is a rotated token presented again, the rotating path revokes
-            // its family (nothing is inserted: the token cannot rotate).
-            let (_, probe) = record_for(client, "", "", "", None, now, None);
-            match tenant
-                .store
-                .use_refresh_token(&hash, now, Some(&probe))
-                .await?
-            {
-                RefreshLookup::Reused { .. } => {
-                    return reused(tenant, event(LogType::FailedRefreshReuse)).await;
-                }
-                _ => return invalid().await,
-            }
-        }
+        None => return unusable().await,
     };
     let user = match users::get(tenant, &record.user_id).await {
         Ok(user) => user,
