@@ -326,7 +326,7 @@ async fn a_script_can_ask_for_mfa() {
 
 #[tokio::test]
 async fn the_web_flow_sends_a_denial_back_to_the_application_and_claims_in_its_tokens() {
-    use crate::web_login::{Browser, authorize_path, exchange, pkce, query_param};
+    use crate::browser::{Browser, authorize_path, exchange, pkce, query_param};
 
     let app = tenant().await;
     let log_in = |address: String| {
@@ -575,7 +575,7 @@ async fn post_login_runs_for_refresh_tokens_too() {
 
 #[tokio::test]
 async fn the_hosted_sign_up_page_shows_the_actions_user_message() {
-    use crate::web_login::{Browser, authorize_path, pkce, query_param};
+    use crate::browser::{Browser, authorize_path, pkce, query_param};
 
     let app = tenant().await;
     let mut browser = Browser::new(&app);

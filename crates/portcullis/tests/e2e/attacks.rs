@@ -10,9 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::actions::{POST_LOGIN, RULE, deploy};
-use crate::helpers::{Backend, DB, REALM, STRONG, TestApp, unique};
+use crate::browser::{Browser, CALLBACK, authorize_path, hidden, pkce, query_param};
+use crate::helpers::{Backend, DB, PasswordLogin, REALM, STRONG, TestApp, unique};
 use crate::mfa::{GUARDIAN, enrolled_user};
-use crate::web_login::{Browser, CALLBACK, authorize_path, hidden, pkce, query_param};
 
 const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
 
@@ -23,20 +23,12 @@ async fn password_login(
     audience: Option<&str>,
     scope: &str,
 ) -> (StatusCode, Value) {
-    let mut form = vec![
-        ("grant_type", REALM.to_owned()),
-        ("client_id", "mfa-app".to_owned()),
-        ("client_secret", "mfa-app-long-secret".to_owned()),
-        ("realm", DB.to_owned()),
-        ("username", email.to_owned()),
-        ("password", STRONG.to_owned()),
-        ("scope", scope.to_owned()),
-    ];
-    if let Some(audience) = audience {
-        form.push(("audience", audience.to_owned()));
-    }
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.post_form("/oauth/token", &form).await
+    PasswordLogin::new(email, STRONG)
+        .client("mfa-app", Some("mfa-app-long-secret"))
+        .scope(Some(scope))
+        .audience(audience)
+        .send(&app.http, &app.base)
+        .await
 }
 
 async fn otp_grant(app: &TestApp, mfa_token: &str, otp: &str) -> (StatusCode, Value) {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, DB, Nodes, REALM, STRONG, TestApp, unique};
+use crate::helpers::{Backend, DB, Nodes, PasswordLogin, REALM, STRONG, TestApp, unique};
 
 fn protection(extra: &str) -> String {
     format!(
@@ -41,19 +41,10 @@ async fn login_from(
     username: &str,
     password: &str,
 ) -> (StatusCode, Value) {
-    let response = http
-        .post(format!("{app_base}/oauth/token"))
-        .form(&[
-            ("grant_type", REALM),
-            ("client_id", "my-spa"),
-            ("realm", DB),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
+    PasswordLogin::new(username, password)
+        .scope(None)
+        .send(http, app_base)
         .await
-        .expect("send");
-    (response.status(), response.json().await.expect("json"))
 }
 
 async fn user(app: &TestApp) -> (String, String) {

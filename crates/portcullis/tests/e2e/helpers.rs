@@ -378,18 +378,9 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> (StatusCode, Value) {
-        self.post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", REALM),
-                ("client_id", "my-spa"),
-                ("realm", DB),
-                ("username", username),
-                ("password", password),
-                ("scope", "openid profile email"),
-            ],
-        )
-        .await
+        PasswordLogin::new(username, password)
+            .send(&self.http, &self.base)
+            .await
     }
 
     /// A Management API token of `client_id`.
@@ -702,4 +693,65 @@ pub fn ticket_of(link: &str) -> String {
         .expect("ticket")
         .trim_end_matches('#')
         .to_owned()
+}
+
+/// A password-realm login at `/oauth/token`: the sample SPA on the database connection with
+/// `openid profile email` unless the test says otherwise. The one way the tests log in with a
+/// password.
+pub struct PasswordLogin {
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl PasswordLogin {
+    pub fn new(username: &str, password: &str) -> Self {
+        Self {
+            fields: vec![
+                ("grant_type", REALM.to_owned()),
+                ("client_id", "my-spa".to_owned()),
+                ("realm", DB.to_owned()),
+                ("username", username.to_owned()),
+                ("password", password.to_owned()),
+                ("scope", "openid profile email".to_owned()),
+            ],
+        }
+    }
+
+    fn set(mut self, name: &'static str, value: Option<&str>) -> Self {
+        self.fields.retain(|(n, _)| *n != name);
+        if let Some(value) = value {
+            self.fields.push((name, value.to_owned()));
+        }
+        self
+    }
+
+    /// Another application, confidential when it has a secret.
+    pub fn client(self, client_id: &str, secret: Option<&str>) -> Self {
+        self.set("client_id", Some(client_id))
+            .set("client_secret", secret)
+    }
+
+    /// The requested scope (`None`: no `scope` parameter at all).
+    pub fn scope(self, scope: Option<&str>) -> Self {
+        self.set("scope", scope)
+    }
+
+    pub fn audience(self, audience: Option<&str>) -> Self {
+        self.set("audience", audience)
+    }
+
+    /// Sends it with `http` (e.g. a client bound to another source address) to `base`.
+    pub async fn send(&self, http: &reqwest::Client, base: &str) -> (StatusCode, Value) {
+        let response = http
+            .post(format!("{base}/oauth/token"))
+            .form(&self.fields)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
 }

@@ -4,12 +4,15 @@
 mod actions;
 mod attacks;
 mod breach;
+mod browser;
 mod brute_force;
 mod cli;
 mod concurrency;
+mod embedded_login;
 mod enumeration;
 mod faults;
 mod helpers;
+mod hosted_mfa;
 mod hostile;
 mod logs;
 mod management;

@@ -6,7 +6,7 @@ use portcullis_core::mfa::totp::code_at;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, DB, REALM, STRONG, TestApp, unique};
+use crate::helpers::{Backend, DB, PasswordLogin, STRONG, TestApp, unique};
 
 pub(crate) const GUARDIAN: &str = r#"
 [guardian]
@@ -24,19 +24,11 @@ async fn login(
     secret: Option<&str>,
     email: &str,
 ) -> (StatusCode, Value) {
-    let mut form = vec![
-        ("grant_type", REALM.to_owned()),
-        ("client_id", client_id.to_owned()),
-        ("realm", DB.to_owned()),
-        ("username", email.to_owned()),
-        ("password", STRONG.to_owned()),
-        ("scope", "openid email".to_owned()),
-    ];
-    if let Some(s) = secret {
-        form.push(("client_secret", s.to_owned()));
-    }
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.post_form("/oauth/token", &form).await
+    PasswordLogin::new(email, STRONG)
+        .client(client_id, secret)
+        .scope(Some("openid email"))
+        .send(&app.http, &app.base)
+        .await
 }
 
 async fn mfa_login(app: &TestApp, email: &str) -> (StatusCode, Value) {

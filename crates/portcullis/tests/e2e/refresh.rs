@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{DB, REALM, STRONG, TestApp, unique};
+use crate::helpers::{DB, PasswordLogin, REALM, STRONG, TestApp, unique};
 
 async fn user(app: &TestApp) -> (String, String) {
     let email = format!("{}@example.com", unique("rt-"));
@@ -16,18 +16,10 @@ async fn user(app: &TestApp) -> (String, String) {
 }
 
 async fn login(app: &TestApp, client_id: &str, email: &str, scope: &str) -> Value {
-    let (status, body) = app
-        .post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", REALM),
-                ("client_id", client_id),
-                ("realm", DB),
-                ("username", email),
-                ("password", STRONG),
-                ("scope", scope),
-            ],
-        )
+    let (status, body) = PasswordLogin::new(email, STRONG)
+        .client(client_id, None)
+        .scope(Some(scope))
+        .send(&app.http, &app.base)
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body

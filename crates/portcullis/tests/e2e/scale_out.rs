@@ -10,7 +10,7 @@ use portcullis_core::store::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{DB, Nodes, REALM, STRONG, unique};
+use crate::helpers::{DB, Nodes, PasswordLogin, STRONG, unique};
 
 /// Sign-ups and refreshes come from 127.0.0.1, brute force is exercised from 127.0.0.4
 /// (neither throttled), suspicious-IP throttling from 127.0.0.3.
@@ -54,14 +54,10 @@ fn password_login(
     password: &str,
     scope: &str,
 ) -> Vec<(&'static str, String)> {
-    vec![
-        ("grant_type", REALM.to_owned()),
-        ("client_id", client_id.to_owned()),
-        ("realm", DB.to_owned()),
-        ("username", username.to_owned()),
-        ("password", password.to_owned()),
-        ("scope", scope.to_owned()),
-    ]
+    PasswordLogin::new(username, password)
+        .client(client_id, None)
+        .scope(Some(scope))
+        .fields
 }
 
 /// Sends every request of `requests` at once, request `i` to node `i % nodes`.

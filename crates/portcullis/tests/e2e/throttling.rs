@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, DB, REALM, STRONG, TestApp, unique};
+use crate::helpers::{Backend, DB, PasswordLogin, STRONG, TestApp, unique};
 
 const SUSPICIOUS: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
@@ -39,19 +39,10 @@ async fn login(
     username: &str,
     password: &str,
 ) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", REALM),
-            ("client_id", "my-spa"),
-            ("realm", DB),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
+    PasswordLogin::new(username, password)
+        .scope(None)
+        .send(http, base)
         .await
-        .expect("send");
-    (r.status(), r.json().await.expect("json"))
 }
 
 async fn signup(
