@@ -1,5 +1,6 @@
-//! One contract, run on both backends: every case is a named test on SQLite (a temp file) and
-//! on PostgreSQL (a fresh schema on 127.0.0.1:5432). PostgreSQL being absent fails the run.
+//! One contract, run on every store: each case is a named test on SQLite (a temp file), on
+//! PostgreSQL (a fresh schema on 127.0.0.1:5432) and on the in-memory store the flows' unit
+//! tests use. PostgreSQL being absent fails the run.
 //! The cases live by aggregate, one module each.
 
 mod attempts;
@@ -27,6 +28,11 @@ mod prelude {
     pub(crate) use serde_json::json;
 
     pub(crate) use crate::{unique_suffix, user};
+}
+
+/// The in-memory store of core's flow tests, held to the same contract.
+fn memory() -> Arc<dyn Store> {
+    Arc::new(portcullis_core::store::memory::MemoryStore::new())
 }
 
 pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -87,6 +93,9 @@ macro_rules! conformance {
         }
         mod on_postgres {
             $(#[tokio::test] async fn $case() { crate::$module::$case(crate::postgres().await).await; })*
+        }
+        mod in_memory {
+            $(#[tokio::test] async fn $case() { crate::$module::$case(crate::memory()).await; })*
         }
     };
 }

@@ -2,6 +2,8 @@
 //! implementation; nothing here exposes one. Unique-key violations arrive as
 //! [`StoreError::Conflict`], so concurrent writers on several nodes resolve in the database.
 
+pub mod memory;
+
 use async_trait::async_trait;
 
 use crate::actions::{ActionRecord, BindingRecord};
