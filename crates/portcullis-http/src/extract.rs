@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use portcullis_core::attack::brute_force::IpRange;
 use portcullis_core::logs::Requester;
 
-use crate::wire::RequestError;
+use crate::wire::{FieldProblem, RequestError};
 
 /// Largest request body accepted (Auth0's own limit for these endpoints is far below 1 MiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -92,7 +92,10 @@ pub fn take_string(
         Some(Value::String(s)) => Ok(Some(s)),
         Some(other) => Err(RequestError::InvalidField {
             field: field.to_owned(),
-            problem: format!("Expected type string but found type {}", json_type(&other)),
+            problem: FieldProblem::WrongType {
+                expected: "string",
+                found: json_type(&other),
+            },
         }),
     }
 }
@@ -117,7 +120,10 @@ pub fn take_bool(
         Some(Value::String(s)) if s == "false" => Ok(Some(false)),
         Some(other) => Err(RequestError::InvalidField {
             field: field.to_owned(),
-            problem: format!("Expected type boolean but found type {}", json_type(&other)),
+            problem: FieldProblem::WrongType {
+                expected: "boolean",
+                found: json_type(&other),
+            },
         }),
     }
 }
@@ -131,7 +137,10 @@ pub fn take_object(
         Some(Value::Object(m)) => Ok(Some(m)),
         Some(other) => Err(RequestError::InvalidField {
             field: field.to_owned(),
-            problem: format!("Expected type object but found type {}", json_type(&other)),
+            problem: FieldProblem::WrongType {
+                expected: "object",
+                found: json_type(&other),
+            },
         }),
     }
 }

@@ -10,7 +10,7 @@ use crate::extract::{
     Accepts, read_object, reject_unknown, requester, require_string, take_object, take_string,
 };
 use crate::wire::user::{SignupEcho, signup_user};
-use crate::wire::{DatabaseFailure, RequestError};
+use crate::wire::{DatabaseFailure, FieldProblem, RequestError};
 
 pub async fn sign_up(
     State(app): State<AppState>,
@@ -73,17 +73,17 @@ fn check_signup_metadata(metadata: &serde_json::Map<String, Value>) -> Result<()
     if metadata.len() > 10 {
         return Err(RequestError::InvalidField {
             field: "user_metadata".into(),
-            problem: "Too many properties defined (maximum 10)".into(),
+            problem: FieldProblem::TooManyProperties { maximum: 10 },
         });
     }
     for (k, v) in metadata {
         if !v.is_string() {
             return Err(RequestError::InvalidField {
                 field: format!("user_metadata.{k}"),
-                problem: format!(
-                    "Expected type string but found type {}",
-                    crate::extract::json_type(v)
-                ),
+                problem: FieldProblem::WrongType {
+                    expected: "string",
+                    found: crate::extract::json_type(v),
+                },
             });
         }
     }

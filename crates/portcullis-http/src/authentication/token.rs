@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::extract::{
     Accepts, basic_credentials, read_object, requester, require_string, take_string,
 };
-use crate::wire::{OAuthFailure, RequestError};
+use crate::wire::{FieldProblem, OAuthFailure, RequestError};
 
 /// Grant types this server knows of but serves through other flows not built yet.
 const KNOWN_OTHER_GRANTS: &[&str] = &[
@@ -212,7 +212,7 @@ fn client_credentials_from(
             if body_id.as_deref().is_some_and(|b| b != id) || body_secret.is_some() {
                 return Err(RequestError::InvalidField {
                     field: "client_id".into(),
-                    problem: "client authentication must use one method only".into(),
+                    problem: FieldProblem::TwoClientAuthentications,
                 }
                 .into());
             }

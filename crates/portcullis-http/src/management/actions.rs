@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::authorize;
 use crate::AppState;
 use crate::extract::{Accepts, read_object, reject_unknown, take_string};
-use crate::wire::{ManagementFailure, RequestError};
+use crate::wire::{FieldProblem, ManagementFailure, RequestError};
 
 const READ: &[&str] = &["read:actions"];
 const CREATE: &[&str] = &["create:actions"];
@@ -91,15 +91,21 @@ fn binding_json(binding: &BindingRecord, action: &ActionRecord) -> Value {
 
 /// Auth0's `secrets: [{name, value}]` as a map.
 fn secrets_from(value: Option<Value>) -> Result<Option<Map<String, Value>>, RequestError> {
-    let invalid = |problem: &str| RequestError::InvalidField {
+    let invalid = |problem: FieldProblem| RequestError::InvalidField {
         field: "secrets".into(),
-        problem: problem.into(),
+        problem,
     };
     let Some(value) = value else {
         return Ok(None);
     };
-    let Value::Array(items) = value else {
-        return Err(invalid("Expected type array"));
+    let items = match value {
+        Value::Array(items) => items,
+        other => {
+            return Err(invalid(FieldProblem::WrongType {
+                expected: "array",
+                found: crate::extract::json_type(&other),
+            }));
+        }
     };
     let mut secrets = Map::new();
     for item in items {
@@ -109,7 +115,7 @@ fn secrets_from(value: Option<Value>) -> Result<Option<Map<String, Value>>, Requ
             (Some(n), Some(v)) if !n.is_empty() => {
                 secrets.insert(n.to_owned(), Value::String(v.to_owned()));
             }
-            _ => return Err(invalid("each secret needs a name and a string value")),
+            _ => return Err(invalid(FieldProblem::SecretsShape)),
         }
     }
     Ok(Some(secrets))
@@ -134,7 +140,7 @@ pub async fn create(
         .and_then(Value::as_str)
         .ok_or_else(|| RequestError::InvalidField {
             field: "supported_triggers".into(),
-            problem: "expected [{\"id\": \"<trigger>\", \"version\": \"…\"}]".into(),
+            problem: FieldProblem::TriggersShape,
         })?
         .to_owned();
     let code = take_string(&mut o, "code")?.unwrap_or_default();
@@ -276,10 +282,13 @@ pub async fn set_bindings(
     let mut o = read_object(&parts.headers, body, Accepts::JsonOnly, false).await?;
     let items = match o.remove("bindings") {
         Some(Value::Array(items)) => items,
-        Some(_) => {
+        Some(other) => {
             return Err(RequestError::InvalidField {
                 field: "bindings".into(),
-                problem: "Expected type array".into(),
+                problem: FieldProblem::WrongType {
+                    expected: "array",
+                    found: crate::extract::json_type(&other),
+                },
             }
             .into());
         }
@@ -296,7 +305,7 @@ pub async fn set_bindings(
             _ => {
                 return Err(RequestError::InvalidField {
                     field: "bindings".into(),
-                    problem: "each binding needs ref: {type: action_id|action_name, value}".into(),
+                    problem: FieldProblem::BindingShape,
                 }
                 .into());
             }

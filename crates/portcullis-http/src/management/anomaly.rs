@@ -7,7 +7,7 @@ use portcullis_core::flows::throttle;
 
 use super::{actor, authorize};
 use crate::AppState;
-use crate::wire::{ManagementFailure, RequestError};
+use crate::wire::{FieldProblem, ManagementFailure, RequestError};
 
 const READ: &[&str] = &["read:anomaly_blocks"];
 const DELETE: &[&str] = &["delete:anomaly_blocks"];
@@ -17,7 +17,7 @@ fn address(ip: &str) -> Result<String, RequestError> {
         .map(|a| a.to_string())
         .map_err(|_| RequestError::InvalidField {
             field: "ip".into(),
-            problem: format!("Object didn't pass validation for format ipv4 or ipv6: {ip}"),
+            problem: FieldProblem::NotAnIpAddress(ip.to_owned()),
         })
 }
 

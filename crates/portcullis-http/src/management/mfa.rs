@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::authorize;
 use super::query::{flag, number};
 use crate::AppState;
-use crate::wire::{ManagementFailure, RequestError};
+use crate::wire::{FieldProblem, ManagementFailure, RequestError};
 
 const READ_USERS: &[&str] = &["read:users"];
 const UPDATE_USERS: &[&str] = &["update:users"];
@@ -133,7 +133,7 @@ pub async fn delete_multifactor(
         other => {
             return Err(RequestError::InvalidField {
                 field: "provider".into(),
-                problem: format!("No enum match for: {other}"),
+                problem: FieldProblem::NotInEnum(other.to_owned()),
             }
             .into());
         }
@@ -238,14 +238,14 @@ pub async fn put_factor(
         other if FACTOR_NAMES.contains(&other) => {
             return Err(RequestError::InvalidField {
                 field: "name".into(),
-                problem: format!("the {other} factor is not available on this server"),
+                problem: FieldProblem::FactorUnavailable(other.to_owned()),
             }
             .into());
         }
         other => {
             return Err(RequestError::InvalidField {
                 field: "name".into(),
-                problem: format!("No enum match for: {other}"),
+                problem: FieldProblem::NotInEnum(other.to_owned()),
             }
             .into());
         }
@@ -280,7 +280,7 @@ pub async fn put_policies(State(app): State<AppState>, request: Request) -> Outc
         _ => {
             return Err(RequestError::InvalidField {
                 field: "policies".into(),
-                problem: "only [] and [\"all-applications\"] are supported".into(),
+                problem: FieldProblem::UnsupportedPolicies,
             }
             .into());
         }
@@ -288,7 +288,7 @@ pub async fn put_policies(State(app): State<AppState>, request: Request) -> Outc
     if policy.require_always(always).is_err() {
         return Err(RequestError::InvalidField {
             field: "policies".into(),
-            problem: "all-applications needs the otp factor enabled".into(),
+            problem: FieldProblem::PolicyWithoutOtp,
         }
         .into());
     }

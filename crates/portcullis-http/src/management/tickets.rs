@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::authorize;
 use crate::AppState;
 use crate::extract::{Accepts, read_object, reject_unknown, take_bool, take_string};
-use crate::wire::{ManagementFailure, RequestError};
+use crate::wire::{FieldProblem, ManagementFailure, RequestError};
 
 const CREATE_TICKETS: &[&str] = &["create:user_tickets"];
 const UPDATE_USERS: &[&str] = &["update:users"];
@@ -28,15 +28,15 @@ fn take_ttl(o: &mut Map<String, Value>) -> Result<i64, RequestError> {
                 .filter(|n| *n >= 0)
                 .ok_or_else(|| RequestError::InvalidField {
                     field: "ttl_sec".into(),
-                    problem: "Expected a non-negative integer".into(),
+                    problem: FieldProblem::NegativeInteger,
                 })
         }
         Some(other) => Err(RequestError::InvalidField {
             field: "ttl_sec".into(),
-            problem: format!(
-                "Expected type integer but found type {}",
-                crate::extract::json_type(&other)
-            ),
+            problem: FieldProblem::WrongType {
+                expected: "integer",
+                found: crate::extract::json_type(&other),
+            },
         }),
     }
 }

@@ -17,6 +17,7 @@ use super::transaction::{TRANSACTION_COOKIE, TRANSACTION_PATH, script_json};
 use super::{Hidden, data, failure, redirect, show};
 use crate::AppState;
 use crate::cookies::{SESSION_COOKIE, SameSite, cookie_header};
+use crate::wire::page_text;
 use crate::wire::redirect_error;
 
 /// How long a sealed answer behind `/u/continue` can be followed (the code's own lifetime).
@@ -181,7 +182,7 @@ pub(super) async fn start_session(
     let tenant = &app.tenant;
     let cookie = match web::start_session(tenant, user, second_factor).await {
         Ok(cookie) => cookie,
-        Err(e) => return Err(failure(app, "Error", &e)),
+        Err(e) => return Err(failure(app, page_text::ERROR_TITLE, &e)),
     };
     let now = tenant.clock.now_millis();
     let answer = code_answer(tenant, user, authorization, now).await;
@@ -241,7 +242,7 @@ pub(super) async fn signed_in_showing_recovery_code(
     };
     let sealed = match app.tenant.keys.seal(SealPurpose::LoginAnswer, &answer) {
         Ok(s) => s,
-        Err(e) => return failure(app, "Error", &Error::Key(e)),
+        Err(e) => return failure(app, page_text::ERROR_TITLE, &Error::Key(e)),
     };
     let action = format!(
         "/u/continue?{}",
@@ -273,6 +274,6 @@ pub(super) async fn continue_to_client(
         .filter(|a| a.purpose == "continue" && a.expires_at > app.tenant.clock.now_millis())
     {
         Some(answer) => answer.respond(&app),
-        None => failure(&app, "Error", &Error::InvalidLoginState),
+        None => failure(&app, page_text::ERROR_TITLE, &Error::InvalidLoginState),
     }
 }

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::authentication::cross_origin::verifier_cookie_name;
 use crate::cookies::{cookie, session_cookie};
 use crate::extract::requester;
+use crate::wire::page_text;
 
 /// `GET /authorize` (response_type=code with PKCE for public clients; `token`/`id_token`
 /// for clients allowed the implicit grant).
@@ -88,7 +89,7 @@ pub(super) async fn authorize(
                 return session_answer(&app, session, authorization, &who).await;
             }
             Ok(_) => {}
-            Err(e) => return failure(&app, "Error", &e),
+            Err(e) => return failure(&app, page_text::ERROR_TITLE, &e),
         }
     }
     if prompt == Some("none") {
@@ -108,7 +109,7 @@ pub(super) async fn authorize(
                 .append(header::SET_COOKIE, transaction_cookie);
             response
         }
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }
 
@@ -122,7 +123,7 @@ async fn session_answer(
 ) -> Response {
     let tenant = &app.tenant;
     let Some(client) = tenant.config.client(&authorization.client_id) else {
-        return failure(app, "Error", &Error::UnknownClient);
+        return failure(app, page_text::ERROR_TITLE, &Error::UnknownClient);
     };
     match web::answer_with_session(tenant, client, session, &mut authorization, who).await {
         Ok(SessionAnswer::Answer {
@@ -149,7 +150,7 @@ pub(super) async fn second_factor_page(
 ) -> Response {
     let (sealed, transaction_cookie) = match new_transaction(&app.tenant, authorization) {
         Ok(transaction) => transaction,
-        Err(e) => return failure(app, "Error", &e),
+        Err(e) => return failure(app, page_text::ERROR_TITLE, &e),
     };
     let mut page = if enrolled {
         otp_form(app, StatusCode::OK, &sealed, mfa_token, None).await
@@ -173,7 +174,7 @@ pub(super) async fn ticket_login(
     let tenant = &app.tenant;
     let co_id = match cross_origin::ticket_co_id(tenant, ticket).await {
         Ok(co_id) => co_id,
-        Err(e) => return failure(app, "Error", &e),
+        Err(e) => return failure(app, page_text::ERROR_TITLE, &e),
     };
     let verifier = co_id
         .as_deref()
@@ -202,7 +203,7 @@ pub(super) fn verification_page_for(
     let tenant = &app.tenant;
     let (sealed, transaction_cookie) = match new_transaction(tenant, authorization) {
         Ok(transaction) => transaction,
-        Err(e) => return failure(app, "Error", &e),
+        Err(e) => return failure(app, page_text::ERROR_TITLE, &e),
     };
     let own_origin = web::origin_of(&tenant.config.issuer);
     let verification_url = format!(

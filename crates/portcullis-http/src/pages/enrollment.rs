@@ -11,6 +11,7 @@ use portcullis_core::flows::mfa::{finish_ticket_enrollment, start_ticket_enrollm
 use super::{Hidden, data, failure, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, take_string};
+use crate::wire::page_text;
 
 /// The otpauth URI as an SVG QR code, for the enrollment pages.
 pub(crate) fn qr_svg(uri: &str) -> String {
@@ -34,7 +35,7 @@ pub async fn show_ticket(
             StatusCode::OK,
             "mfa-enroll.html",
             minijinja::context! {
-                title => "Set up your authenticator",
+                title => page_text::ENROLL_TICKET_TITLE,
                 email => view.email,
                 qr_svg => qr_svg(&view.barcode_uri),
                 secret => view.secret,
@@ -64,13 +65,13 @@ pub async fn confirm(State(app): State<AppState>, request: Request) -> Response 
             &app,
             StatusCode::OK,
             "mfa-recovery-code.html",
-            minijinja::context! { title => "You are enrolled", recovery_code },
+            minijinja::context! { title => page_text::ENROLLED_TITLE, recovery_code },
         ),
         Ok(None) => super::message(
             &app,
             StatusCode::OK,
-            "You are enrolled",
-            "Your authenticator app is set up. You can close this page.",
+            page_text::ENROLLED_TITLE,
+            page_text::ENROLLED_TEXT,
             false,
         ),
         Err(e) => failure(&app, "Enrollment", &e),

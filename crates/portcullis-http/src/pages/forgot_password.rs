@@ -12,6 +12,7 @@ use super::transaction::{HostedForm, hosted_connection, transaction_page};
 use super::{failure, message, show};
 use crate::AppState;
 use crate::wire::page::page_message;
+use crate::wire::page_text;
 
 pub(super) fn reset_request_form(
     app: &AppState,
@@ -24,7 +25,7 @@ pub(super) fn reset_request_form(
         app,
         status,
         "reset-request.html",
-        minijinja::context! { title => "Forgot your password?", state => sealed, email, error },
+        minijinja::context! { title => page_text::FORGOT_PASSWORD_TITLE, state => sealed, email, error },
     )
 }
 
@@ -50,7 +51,7 @@ pub(super) async fn submit_reset_request(
     let sealed = &form.sealed;
     let connection = match hosted_connection(tenant, &form.authorization) {
         Ok(c) => c,
-        Err(e) => return failure(&app, "Error", &e),
+        Err(e) => return failure(&app, page_text::ERROR_TITLE, &e),
     };
     match request_reset(
         tenant,
@@ -62,11 +63,14 @@ pub(super) async fn submit_reset_request(
     .await
     {
         Ok(()) => {
-            let text = format!(
-                "Please check the email address {} for instructions to reset your password.",
-                email.trim()
-            );
-            message(&app, StatusCode::OK, "Check your email", &text, false)
+            let text = page_text::check_email(email.trim());
+            message(
+                &app,
+                StatusCode::OK,
+                page_text::CHECK_EMAIL_TITLE,
+                &text,
+                false,
+            )
         }
         Err(e) => {
             let (status, text) = page_message(&e);

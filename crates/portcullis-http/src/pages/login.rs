@@ -17,6 +17,7 @@ use super::show;
 use super::transaction::{HostedForm, application_name, hosted_connection, transaction_page};
 use crate::AppState;
 use crate::wire::page::page_message;
+use crate::wire::page_text;
 
 pub(super) fn login_form(
     app: &AppState,
@@ -33,7 +34,7 @@ pub(super) fn login_form(
         status,
         "login.html",
         minijinja::context! {
-            title => "Log in",
+            title => page_text::LOGIN_TITLE,
             application => application_name(tenant, authorization),
             state => sealed,
             username,

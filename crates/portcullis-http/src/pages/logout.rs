@@ -11,6 +11,7 @@ use super::{failure, message, redirect};
 use crate::AppState;
 use crate::cookies::{SESSION_COOKIE, SameSite, cookie_header, session_cookie};
 use crate::extract::requester;
+use crate::wire::page_text;
 
 /// Clears the session cookie and goes to `target`, or says so on a page.
 pub(super) fn logged_out(app: &AppState, target: Option<String>) -> Response {
@@ -19,8 +20,8 @@ pub(super) fn logged_out(app: &AppState, target: Option<String>) -> Response {
         None => message(
             app,
             StatusCode::OK,
-            "Logged out",
-            "You have been logged out.",
+            page_text::LOGGED_OUT_TITLE,
+            page_text::LOGGED_OUT_TEXT,
             false,
         ),
     };
@@ -60,7 +61,7 @@ pub(super) async fn logout(
     .await
     {
         Ok(target) => logged_out(&app, target),
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }
 
@@ -119,6 +120,6 @@ pub(super) async fn oidc_logout(
                 None => url,
             }),
         ),
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }

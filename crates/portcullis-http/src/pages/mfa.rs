@@ -15,6 +15,7 @@ use super::transaction::HostedForm;
 use super::{Hidden, data, failure, show};
 use crate::AppState;
 use crate::wire::page::page_message;
+use crate::wire::page_text;
 
 pub(super) async fn otp_form(
     app: &AppState,
@@ -31,7 +32,7 @@ pub(super) async fn otp_form(
         status,
         "mfa-challenge.html",
         minijinja::context! {
-            title => "Verify your identity",
+            title => page_text::MFA_CHALLENGE_TITLE,
             state => sealed,
             mfa_token,
             error,
@@ -69,7 +70,7 @@ pub(super) async fn submit_otp(State(app): State<AppState>, mut form: HostedForm
             let (status, text) = page_message(&e);
             otp_form(&app, status, sealed, &mfa_token, Some(&text)).await
         }
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }
 
@@ -88,7 +89,7 @@ pub(super) struct PendingEnrollment {
 pub(super) async fn start_enrollment(app: &AppState, sealed: &str, mfa_token: &str) -> Response {
     let enrollment = match mfa::associate(&app.tenant, mfa_token, &["otp".to_owned()]).await {
         Ok(e) => e,
-        Err(e) => return failure(app, "Error", &e),
+        Err(e) => return failure(app, page_text::ERROR_TITLE, &e),
     };
     let pending = PendingEnrollment {
         purpose: "enrollment".to_owned(),
@@ -109,14 +110,14 @@ pub(super) fn enrollment_form(
 ) -> Response {
     let sealed_enrollment = match app.tenant.keys.seal(SealPurpose::MfaEnrollment, pending) {
         Ok(s) => s,
-        Err(e) => return failure(app, "Error", &Error::Key(e)),
+        Err(e) => return failure(app, page_text::ERROR_TITLE, &Error::Key(e)),
     };
     show(
         app,
         status,
         "mfa-enroll.html",
         minijinja::context! {
-            title => "Secure your account",
+            title => page_text::MFA_ENROLL_TITLE,
             qr_svg => qr_svg(&pending.barcode_uri),
             secret => &pending.secret,
             action => "/u/mfa-otp-enrollment",
@@ -149,7 +150,7 @@ pub(super) async fn submit_enrollment(
         .open::<PendingEnrollment>(SealPurpose::MfaEnrollment, &sealed_enrollment)
         .filter(|p| p.purpose == "enrollment")
     else {
-        return failure(&app, "Error", &Error::InvalidLoginState);
+        return failure(&app, page_text::ERROR_TITLE, &Error::InvalidLoginState);
     };
     let (sealed, authorization) = (&form.sealed, form.authorization);
     match mfa::redeem_otp(
@@ -171,7 +172,7 @@ pub(super) async fn submit_enrollment(
                     &user,
                     &authorization,
                     &recovery_code,
-                    "Almost there!",
+                    page_text::RECOVERY_CODE_FIRST_TITLE,
                 )
                 .await
             }
@@ -185,7 +186,7 @@ pub(super) async fn submit_enrollment(
             let (status, text) = page_message(&e);
             enrollment_form(&app, status, sealed, &mfa_token, &pending, Some(&text))
         }
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }
 
@@ -204,7 +205,7 @@ pub(super) async fn submit_recovery_code(
             &app,
             status,
             "mfa-recovery-challenge.html",
-            minijinja::context! { title => "Verify your identity", state => sealed, mfa_token => &mfa_token, error },
+            minijinja::context! { title => page_text::MFA_CHALLENGE_TITLE, state => sealed, mfa_token => &mfa_token, error },
         )
     };
     if code.is_empty() {
@@ -228,7 +229,7 @@ pub(super) async fn submit_recovery_code(
                 &user,
                 &authorization,
                 &next_code,
-                "Your new recovery code",
+                page_text::RECOVERY_CODE_NEXT_TITLE,
             )
             .await
         }
@@ -236,6 +237,6 @@ pub(super) async fn submit_recovery_code(
             let (status, text) = page_message(&e);
             page(status, Some(&text))
         }
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }

@@ -12,6 +12,7 @@ use super::{failure, message, redirect, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
 use crate::wire::page::page_message;
+use crate::wire::page_text;
 
 fn form(
     app: &AppState,
@@ -24,7 +25,7 @@ fn form(
         app,
         status,
         "reset-password.html",
-        minijinja::context! { title => "Change your password", ticket, email, error },
+        minijinja::context! { title => page_text::RESET_TITLE, ticket, email, error },
     )
 }
 
@@ -36,7 +37,7 @@ pub async fn show_form(
     match reset_target(&app.tenant, ticket).await {
         Ok(Some(user)) => form(&app, StatusCode::OK, ticket, &user.email, None),
         Ok(None) => failure(&app, "Link expired", &Error::InvalidTicket),
-        Err(e) => failure(&app, "Error", &e),
+        Err(e) => failure(&app, page_text::ERROR_TITLE, &e),
     }
 }
 
@@ -57,10 +58,10 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
     let user = match reset_target(&app.tenant, &ticket).await {
         Ok(Some(user)) => user,
         Ok(None) => return failure(&app, "Link expired", &Error::InvalidTicket),
-        Err(e) => return failure(&app, "Error", &e),
+        Err(e) => return failure(&app, page_text::ERROR_TITLE, &e),
     };
     if password != confirmation {
-        let text = "Please ensure the password and the confirmation are the same.";
+        let text = page_text::RESET_MISMATCH;
         return form(
             &app,
             StatusCode::BAD_REQUEST,
@@ -75,8 +76,8 @@ pub async fn submit(State(app): State<AppState>, request: Request) -> Response {
         Ok(None) => message(
             &app,
             StatusCode::OK,
-            "Password changed",
-            "Your password has been changed. You can log in with it now.",
+            page_text::RESET_DONE_TITLE,
+            page_text::RESET_DONE_TEXT,
             false,
         ),
         Err(e) => {

@@ -16,6 +16,7 @@ use super::transaction::{HostedForm, application_name, hosted_connection, transa
 use super::{failure, show};
 use crate::AppState;
 use crate::wire::page::page_message;
+use crate::wire::page_text;
 
 pub(super) fn signup_form(
     app: &AppState,
@@ -32,13 +33,13 @@ pub(super) fn signup_form(
         .password_rules
         .policy
         .as_ref()
-        .map(|p| format!("Your password must contain:\n{}", p.describe()));
+        .map(|p| page_text::password_rules(&p.describe()));
     Ok(show(
         app,
         status,
         "signup.html",
         minijinja::context! {
-            title => "Sign up",
+            title => page_text::SIGNUP_TITLE,
             application => application_name(tenant, authorization),
             state => sealed,
             email,
@@ -83,7 +84,7 @@ pub(super) async fn submit_signup(State(app): State<AppState>, mut form: HostedF
     } = form;
     let connection = match hosted_connection(tenant, &authorization) {
         Ok(c) => c,
-        Err(e) => return failure(&app, "Error", &e),
+        Err(e) => return failure(&app, page_text::ERROR_TITLE, &e),
     };
     let asks_username = connection.requires_username;
     let request = SignUp {
@@ -126,7 +127,7 @@ pub(super) async fn submit_signup(State(app): State<AppState>, mut form: HostedF
                 (&email, &username),
                 Some(&text),
             )
-            .unwrap_or_else(|e| failure(&app, "Error", &e))
+            .unwrap_or_else(|e| failure(&app, page_text::ERROR_TITLE, &e))
         }
     }
 }

@@ -20,6 +20,7 @@ use super::failure;
 use crate::AppState;
 use crate::cookies::{SameSite, cookie, cookie_header};
 use crate::extract::{Accepts, read_object, requester, take_string};
+use crate::wire::page_text;
 
 /// Binds a login page's form to the browser that opened it; sent to the hosted pages only.
 pub(super) const TRANSACTION_COOKIE: &str = "portcullis_transaction";
@@ -77,7 +78,7 @@ pub(super) fn transaction_page(
     let sealed = query.get("state").map(String::as_str).unwrap_or("");
     match open_transaction(&app.tenant, sealed).and_then(|a| render(sealed, &a)) {
         Ok(response) => response,
-        Err(e) => failure(app, "Error", &e),
+        Err(e) => failure(app, page_text::ERROR_TITLE, &e),
     }
 }
 
@@ -146,12 +147,12 @@ impl FromRequest<AppState> for HostedForm {
                     Err(Error::InvalidLoginState)
                 }
             })
-            .map_err(|e| failure(app, "Error", &e))?;
+            .map_err(|e| failure(app, page_text::ERROR_TITLE, &e))?;
         let client = tenant
             .config
             .client(&authorization.client_id)
             .cloned()
-            .ok_or_else(|| failure(app, "Error", &Error::UnknownClient))?;
+            .ok_or_else(|| failure(app, page_text::ERROR_TITLE, &Error::UnknownClient))?;
         Ok(Self {
             sealed,
             authorization,

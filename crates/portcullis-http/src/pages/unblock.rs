@@ -11,6 +11,7 @@ use portcullis_core::flows::unblock::redeem_unblock_ticket;
 use super::{message, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
+use crate::wire::page_text;
 
 pub async fn confirm(
     State(app): State<AppState>,
@@ -22,11 +23,11 @@ pub async fn confirm(
         StatusCode::OK,
         "confirm.html",
         minijinja::context! {
-            title => "Unblock your account",
-            text => "Your account was blocked after several failed login attempts.",
+            title => page_text::UNBLOCK_TITLE,
+            text => page_text::UNBLOCK_TEXT,
             action => "unblock",
             ticket,
-            button => "Unblock my account",
+            button => page_text::UNBLOCK_BUTTON,
         },
     )
 }
@@ -49,8 +50,8 @@ pub async fn unblock(State(app): State<AppState>, request: Request) -> Response 
     {
         Ok(true) => (
             StatusCode::OK,
-            "Account unblocked",
-            "Your account has been unblocked. You can log in again.",
+            page_text::UNBLOCKED_TITLE,
+            page_text::UNBLOCKED_TEXT,
         ),
         Ok(false) => (
             StatusCode::BAD_REQUEST,

@@ -11,6 +11,7 @@ use portcullis_core::flows::verify::verify_email;
 use super::{failure, message, redirect, show};
 use crate::AppState;
 use crate::extract::{Accepts, read_object, requester, take_string};
+use crate::wire::page_text;
 
 pub async fn confirm(
     State(app): State<AppState>,
@@ -22,7 +23,7 @@ pub async fn confirm(
         StatusCode::OK,
         "confirm.html",
         minijinja::context! {
-            title => "Verify your email",
+            title => page_text::VERIFY_TITLE,
             action => "email-verification",
             ticket,
             button => "Verify my email",
@@ -45,8 +46,8 @@ pub async fn verify(State(app): State<AppState>, request: Request) -> Response {
         Ok(None) => message(
             &app,
             StatusCode::OK,
-            "Email verified",
-            "Your email address was verified. You can close this page.",
+            page_text::VERIFIED_TITLE,
+            page_text::VERIFIED_TEXT,
             false,
         ),
         Err(e) => failure(&app, "Link expired", &e),

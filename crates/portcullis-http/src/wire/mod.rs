@@ -9,6 +9,7 @@ pub mod log;
 mod management;
 mod oauth;
 pub mod page;
+pub mod page_text;
 pub mod user;
 
 use axum::http::StatusCode;
@@ -21,6 +22,78 @@ pub use oauth::{
     CrossOriginFailure, OAuthFailure, RevocationFailure, UserinfoFailure, redirect_error,
 };
 
+/// What is wrong with a field; its words are the wire's ([`FieldProblem`]'s `Display`), the
+/// payload-validation texts Auth0's APIs answer with where they have one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldProblem {
+    /// The JSON type `expected`, found `found` (as `json_type` names them).
+    WrongType {
+        expected: &'static str,
+        found: &'static str,
+    },
+    NegativeInteger,
+    TooManyProperties {
+        maximum: usize,
+    },
+    /// A value not among the field's allowed ones.
+    NotInEnum(String),
+    NotAnIpAddress(String),
+    /// A Guardian factor this server does not offer.
+    FactorUnavailable(String),
+    /// Guardian policies other than `[]` and `["all-applications"]`.
+    UnsupportedPolicies,
+    /// `all-applications` without the one-time-code factor.
+    PolicyWithoutOtp,
+    /// Action secrets not shaped `[{name, value}]`.
+    SecretsShape,
+    /// `supported_triggers` not shaped `[{id, version}]`.
+    TriggersShape,
+    /// A binding without `ref: {type, value}`.
+    BindingShape,
+    /// Client credentials both in the body and in the `Authorization` header.
+    TwoClientAuthentications,
+}
+
+impl std::fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldProblem::WrongType { expected, found } => {
+                write!(f, "Expected type {expected} but found type {found}")
+            }
+            FieldProblem::NegativeInteger => f.write_str("Expected a non-negative integer"),
+            FieldProblem::TooManyProperties { maximum } => {
+                write!(f, "Too many properties defined (maximum {maximum})")
+            }
+            FieldProblem::NotInEnum(value) => write!(f, "No enum match for: {value}"),
+            FieldProblem::NotAnIpAddress(value) => write!(
+                f,
+                "Object didn't pass validation for format ipv4 or ipv6: {value}"
+            ),
+            FieldProblem::FactorUnavailable(name) => {
+                write!(f, "the {name} factor is not available on this server")
+            }
+            FieldProblem::UnsupportedPolicies => {
+                f.write_str("only [] and [\"all-applications\"] are supported")
+            }
+            FieldProblem::PolicyWithoutOtp => {
+                f.write_str("all-applications needs the otp factor enabled")
+            }
+            FieldProblem::SecretsShape => {
+                f.write_str("each secret needs a name and a string value")
+            }
+            FieldProblem::TriggersShape => {
+                f.write_str("expected [{\"id\": \"<trigger>\", \"version\": \"…\"}]")
+            }
+            FieldProblem::BindingShape => {
+                f.write_str("each binding needs ref: {type: action_id|action_name, value}")
+            }
+            FieldProblem::TwoClientAuthentications => {
+                f.write_str("client authentication must use one method only")
+            }
+        }
+    }
+}
+
 /// A request the HTTP layer refused before any flow ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestError {
@@ -32,7 +105,7 @@ pub enum RequestError {
     /// A field has the wrong type or shape.
     InvalidField {
         field: String,
-        problem: String,
+        problem: FieldProblem,
     },
     UnknownFields(Vec<String>),
     InvalidQuery(String),
