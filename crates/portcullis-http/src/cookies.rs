@@ -1,8 +1,9 @@
-//! Cookies of the browser flows: reading them, and setting them with the attributes Auth0
-//! uses (HttpOnly; Secure and `SameSite=None` where the issuer is HTTPS), over HTTPS under the
+//! Cookies of the browser flows, read and written with the `cookie` crate, with the attributes
+//! Auth0 uses (HttpOnly; Secure and `SameSite=None` where the issuer is HTTPS), over HTTPS under the
 //! `__Host-` prefix.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use cookie::Cookie;
 use portcullis_core::Tenant;
 
 /// The browser session of the hosted login (`prompt=none` and SSO read it).
@@ -24,10 +25,10 @@ pub(crate) fn cookie(tenant: &Tenant, headers: &HeaderMap, name: &str) -> Option
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| n.strip_prefix(prefix) == Some(name))
-        .map(|(_, value)| value.to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name().strip_prefix(prefix) == Some(name))
+        .map(|c| c.value().to_owned())
 }
 
 pub(crate) fn session_cookie(tenant: &Tenant, headers: &HeaderMap) -> Option<String> {
@@ -52,18 +53,21 @@ pub(crate) fn cookie_header(
     same_site: SameSite,
 ) -> HeaderValue {
     let secure = secure(tenant);
-    let attributes = match (secure, same_site) {
-        (true, SameSite::NoneWhenSecure) => "SameSite=None; Secure",
-        (true, SameSite::Lax) => "SameSite=Lax; Secure",
-        (false, _) => "SameSite=Lax",
-    };
     let (prefix, path) = if secure {
         (HOST_PREFIX, "/")
     } else {
         ("", path)
     };
-    HeaderValue::from_str(&format!(
-        "{prefix}{name}={value}; Path={path}; HttpOnly; Max-Age={max_age_secs}; {attributes}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    let same_site = match (secure, same_site) {
+        (true, SameSite::NoneWhenSecure) => cookie::SameSite::None,
+        _ => cookie::SameSite::Lax,
+    };
+    let cookie = Cookie::build((format!("{prefix}{name}"), value.to_owned()))
+        .path(path.to_owned())
+        .http_only(true)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .same_site(same_site)
+        .secure(secure)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }

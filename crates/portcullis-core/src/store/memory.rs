@@ -81,6 +81,15 @@ fn key_of(key: &AttemptKey) -> (String, String, String) {
     )
 }
 
+/// Inserts `value` under `key` unless the key is taken, as a primary key would.
+fn insert_new<V>(map: &mut BTreeMap<String, V>, key: &str, value: V) -> Result<(), StoreError> {
+    if map.contains_key(key) {
+        return Err(StoreError::Conflict(UniqueField::Other));
+    }
+    map.insert(key.to_owned(), value);
+    Ok(())
+}
+
 impl State {
     /// The unique field another user of the connection already holds, if any.
     fn clash(&self, user: &UserRecord) -> Option<UniqueField> {
@@ -500,14 +509,11 @@ impl AttemptStore for MemoryStore {
 #[async_trait]
 impl TicketStore for MemoryStore {
     async fn insert_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if state.tickets.contains_key(&ticket.id_hash) {
-            return Err(StoreError::Conflict(UniqueField::Other));
-        }
-        state
-            .tickets
-            .insert(ticket.id_hash.clone(), (ticket.clone(), None));
-        Ok(())
+        insert_new(
+            &mut self.state().tickets,
+            &ticket.id_hash,
+            (ticket.clone(), None),
+        )
     }
 
     async fn ticket(
@@ -555,14 +561,11 @@ impl TicketStore for MemoryStore {
 #[async_trait]
 impl MfaStore for MemoryStore {
     async fn insert_mfa_token(&self, token: &MfaTokenRecord) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if state.mfa_tokens.contains_key(&token.token_hash) {
-            return Err(StoreError::Conflict(UniqueField::Other));
-        }
-        state
-            .mfa_tokens
-            .insert(token.token_hash.clone(), (token.clone(), false));
-        Ok(())
+        insert_new(
+            &mut self.state().mfa_tokens,
+            &token.token_hash,
+            (token.clone(), false),
+        )
     }
 
     async fn mfa_token(&self, token_hash: &str) -> Result<Option<MfaTokenRecord>, StoreError> {
@@ -588,14 +591,11 @@ impl MfaStore for MemoryStore {
         &self,
         authenticator: &AuthenticatorRecord,
     ) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if state.authenticators.contains_key(&authenticator.id) {
-            return Err(StoreError::Conflict(UniqueField::Other));
-        }
-        state
-            .authenticators
-            .insert(authenticator.id.clone(), authenticator.clone());
-        Ok(())
+        insert_new(
+            &mut self.state().authenticators,
+            &authenticator.id,
+            authenticator.clone(),
+        )
     }
 
     async fn authenticators(&self, user_id: &str) -> Result<Vec<AuthenticatorRecord>, StoreError> {
@@ -679,19 +679,15 @@ impl Refresh {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if state.refresh.contains_key(&token.token_hash) {
-            return Err(StoreError::Conflict(UniqueField::Other));
-        }
-        state.refresh.insert(
-            token.token_hash.clone(),
+        insert_new(
+            &mut self.state().refresh,
+            &token.token_hash,
             Refresh {
                 record: token.clone(),
                 rotated_at: None,
                 revoked_at: None,
             },
-        );
-        Ok(())
+        )
     }
 
     async fn usable_refresh_token(
@@ -776,14 +772,11 @@ impl SessionStore for MemoryStore {
     }
 
     async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if state.codes.contains_key(&code.code_hash) {
-            return Err(StoreError::Conflict(UniqueField::Other));
-        }
-        state
-            .codes
-            .insert(code.code_hash.clone(), (code.clone(), false));
-        Ok(())
+        insert_new(
+            &mut self.state().codes,
+            &code.code_hash,
+            (code.clone(), false),
+        )
     }
 
     async fn consume_auth_code(
@@ -801,14 +794,11 @@ impl SessionStore for MemoryStore {
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if state.sessions.contains_key(&session.id_hash) {
-            return Err(StoreError::Conflict(UniqueField::Other));
-        }
-        state
-            .sessions
-            .insert(session.id_hash.clone(), (session.clone(), false));
-        Ok(())
+        insert_new(
+            &mut self.state().sessions,
+            &session.id_hash,
+            (session.clone(), false),
+        )
     }
 
     async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
